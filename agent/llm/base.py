@@ -1,0 +1,70 @@
+"""The one small interface every LLM backend offers.
+
+``ChatBackend`` wraps a LangChain chat model (the adapter boundary: no
+LangChain type leaves this package). A request is a list of plain
+``{"role", "content"}`` dicts plus an optional *prefill*: text that starts
+the assistant's turn, which the small embedded model needs to stay on task
+(PITFALLS.md). Backends that cannot prefill (remote servers) receive it as
+an instruction instead and the caller's text is kept as the reply's start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+__all__ = ["ChatBackend", "Message", "to_langchain"]
+
+Message = dict[str, str]
+
+
+def to_langchain(messages: list[Message]) -> list[BaseMessage]:
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    return [kinds[m["role"]](content=m["content"]) for m in messages]
+
+
+@dataclass
+class ChatBackend:
+    """A named backend: ``stream`` yields text pieces, ``complete`` joins them."""
+
+    name: str
+    model: BaseChatModel
+    supports_prefill: bool = False
+    supports_tools: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def stream(self, messages: list[Message], *, prefill: str = "", max_new_tokens: int | None = None,
+               stop: list[str] | None = None) -> Iterator[str]:
+        """Yield the reply in pieces as the model writes them (the prefill is not repeated)."""
+        lc = to_langchain(messages)
+        kwargs: dict[str, Any] = {}
+        if self.supports_prefill:
+            kwargs["prefill"] = prefill
+        elif prefill:
+            lc.append(HumanMessage(content=f"Begin your reply with exactly: {prefill}"))
+        if max_new_tokens:
+            kwargs["max_new_tokens"] = max_new_tokens
+        pending = "" if self.supports_prefill else prefill.strip()
+        buffer = ""
+        for chunk in self.model.stream(lc, stop=stop, **kwargs):
+            text = chunk.content if isinstance(chunk.content, str) else "".join(
+                part.get("text", "") for part in chunk.content if isinstance(part, dict))
+            if pending:
+                # a remote model usually repeats the requested opening: hold text until
+                # we can tell, then drop the repeat once so the caller's prefill stands
+                buffer += text
+                if len(buffer.lstrip()) < len(pending):
+                    continue
+                head = buffer.lstrip()
+                text = head[len(pending):] if head.startswith(pending) else buffer
+                pending = buffer = ""
+            if text:
+                yield text
+        if buffer and not buffer.strip().startswith(pending):
+            yield buffer
+
+    def complete(self, messages: list[Message], **kwargs: Any) -> str:
+        return "".join(self.stream(messages, **kwargs))

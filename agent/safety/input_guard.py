@@ -1,0 +1,236 @@
+"""The input screen: one verdict per patient message, read in its conversation.
+
+Layers, in order: ``normalise`` (robust reading) -> phrase rules (``rules``)
+-> learned layer (embeddings + logistic regression) -> conversation context
+-> action, categories, score. Crisis outranks block, block outranks allow.
+
+Long messages are read whole by the rules; the learned layer sees a bounded
+number of windows (the riskiest by a cheap keyword count, plus the first and
+last), so a megabyte costs about as much as a page.
+
+What it leaves out: writing the reply (``crisis.crisis_reply`` does that) and
+keeping session state (``crisis.update_crisis_mode``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from attune.agent.errors import InputError
+
+from .learned import LearnedLayer, Prediction, prepare, shared_layer
+from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
+from .normalize import normalise
+from .rules import NOT_SAFE, SAFE_STATEMENT, Hit, mask_figurative, match_rules
+
+__all__ = ["InputGuard", "Thresholds", "screen_input"]
+
+CRISIS_MIN_WEIGHT = 0.6
+WINDOW_WORDS = 48  # words per learned-layer window
+MAX_WINDOWS = 10  # windows embedded per message, at most
+CONTEXT_TURNS = 20  # previous patient messages read, newest last
+_RISK_WORDS = frozenset(
+    "die dead death kill suicide suicidal pills overdose bridge jump hang rope end life alive "
+    "hopeless burden goodbye hurt cut blood gun knife ignore instructions prompt system dose "
+    "mg lethal morir muerte mourir sterben tot leben vida vie".split()
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Probabilities above which the learned layer acts on its own."""
+
+    crisis: float = 0.70
+    harmful: float = 0.75
+    injection: float = 0.75
+    out_of_scope: float = 0.85
+    context_crisis: float = 0.60  # joined recent turns, when the current message carries a signal
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    hits: tuple[Hit, ...]
+    prepared_windows: tuple[str, ...]
+    language: str
+    safe_statement: bool
+
+
+@lru_cache(maxsize=4096)
+def _analyse(message: str) -> _Analysis:
+    norm = normalise(message)
+    masked, _ = mask_figurative(norm.text)
+    hits = tuple(match_rules(masked, norm.light))
+    safe = bool(SAFE_STATEMENT.search(masked)) and not NOT_SAFE.search(masked)
+    words = masked.replace("_fig_", " ").split()
+    if len(words) <= WINDOW_WORDS:
+        windows = (" ".join(words) or ".",)
+    else:
+        chunks = [" ".join(words[i:i + WINDOW_WORDS]) for i in range(0, len(words), WINDOW_WORDS // 2)]
+        scored = sorted(range(len(chunks)), key=lambda i: -sum(w in _RISK_WORDS for w in chunks[i].split()))
+        keep = sorted(set([0, len(chunks) - 1] + scored[:MAX_WINDOWS - 2]))
+        windows = tuple(chunks[i] for i in keep)
+    return _Analysis(hits, windows, norm.language, safe)
+
+
+def _coerce(message: object) -> str:
+    if message is None:
+        raise InputError("A message to screen is required.")
+    if isinstance(message, (bytes, bytearray)):
+        return bytes(message).decode("utf-8", errors="replace")
+    if not isinstance(message, str):
+        raise InputError(f"A message must be text, not {type(message).__name__}.")
+    return message
+
+
+class InputGuard:
+    """Screens patient messages. ``learned=False`` runs the rules only (no model)."""
+
+    def __init__(self, learned: LearnedLayer | bool | None = None,
+                 thresholds: Thresholds = Thresholds()) -> None:
+        if learned is False:
+            self._learned: LearnedLayer | None = None
+        elif learned is None or learned is True:
+            self._learned = shared_layer()
+        else:
+            self._learned = learned
+        self.thresholds = thresholds
+
+    def warm_up(self) -> None:
+        """Fit the learned layer now instead of on the first message."""
+        if self._learned is not None:
+            self._learned.fit()
+
+    # ------------------------------------------------------------------
+    def screen(self, message: str, conversation: Sequence[str] = ()) -> ScreenResult:
+        message = _coerce(message)
+        previous = [_coerce(m) for m in list(conversation)[-CONTEXT_TURNS:]]
+        if not message.strip():
+            return ScreenResult(action="allow", categories=[], score=0.0, reasons=["empty"])
+        now = _analyse(message)
+        t = self.thresholds
+
+        # Conversation: only what was said after the last "I'm safe now" counts.
+        context = [_analyse(m) for m in previous]
+        last_safe = max((i for i, a in enumerate(context) if a.safe_statement), default=-1)
+        recent = context[last_safe + 1:]
+        prev_crisis = [h for a in recent for h in a.hits if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT]
+        distress = {h.rule: h.weight for a in recent for h in a.hits if h.category == "distress"}
+        distress.update({h.rule: h.weight for h in now.hits if h.category == "distress"})
+        distress_sum = sum(distress.values())
+        strong_distress = any(r.startswith(("ctx.burden", "ctx.goodbye")) for r in distress)
+
+        crisis_hits = [h for h in now.hits if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT]
+        block_hits = [h for h in now.hits if h.category in BLOCK_CATEGORIES]
+        means_hits = [h for h in block_hits if h.category in ("method_request", "medication_request")]
+        injection = any(h.category == "prompt_injection" for h in block_hits)
+
+        reasons = [h.rule for h in now.hits]
+        categories: list[str] = []
+        level: int | None = None
+        score = 0.0
+
+        def add(cat: str) -> None:
+            if cat not in categories:
+                categories.append(cat)
+
+        # Learned layer on the message windows (and the recent turns joined).
+        pred = self._predict(now.prepared_windows)
+        p_crisis = max((p.p("crisis") for p in pred), default=0.0)
+        if pred:
+            top = max(pred, key=lambda p: p.p("crisis"))
+            reasons.append(f"exemplar:{top.nearest_label}/{top.nearest_sub}#{top.nearest_index}@{top.nearest_similarity:.2f}")
+        has_signal = bool(means_hits or distress or p_crisis >= 0.3)
+        p_context = 0.0
+        if previous and recent and has_signal and self._learned is not None:
+            joined = " . ".join([prepare(m) for m in previous[last_safe + 1:][-3:]] + [now.prepared_windows[0]])
+            p_context = self._predict((joined,))[0].p("crisis")
+
+        action = "allow"
+        if crisis_hits:
+            action = "crisis"
+            for h in crisis_hits:
+                add(h.category)
+            level = max((h.level for h in crisis_hits if h.level), default=None)
+            score = max(h.weight for h in crisis_hits)
+        elif means_hits and (distress_sum >= 0.3 or prev_crisis):
+            action = "crisis"
+            add("suicide_self_harm")
+            level = 3
+            reasons.append("context.distress_plus_means")
+            score = min(1.0, 0.75 + distress_sum / 4)
+        elif prev_crisis and not now.safe_statement:
+            action = "crisis"
+            for h in prev_crisis:
+                add(h.category)
+            level = max((h.level for h in prev_crisis if h.level), default=None)
+            reasons.append("context.recent_crisis")
+            score = 0.8
+        elif distress_sum >= 1.0 and strong_distress:
+            action = "crisis"
+            add("suicide_self_harm")
+            level = 1
+            reasons.append("context.accumulated_distress")
+            score = min(1.0, 0.6 + distress_sum / 5)
+        elif not injection and p_crisis >= t.crisis:
+            action = "crisis"
+            add("suicide_self_harm" if top.nearest_label != "crisis" or top.nearest_sub == "crisis" else top.nearest_sub)
+            level = 1
+            reasons.append("learned.crisis")
+            score = p_crisis
+        elif not injection and p_context >= t.context_crisis:
+            action = "crisis"
+            add("suicide_self_harm")
+            level = 1
+            reasons.append("learned.context_crisis")
+            score = p_context
+
+        if block_hits:
+            for h in block_hits:
+                add(h.category)
+            if action == "allow":
+                action = "block"
+                score = max(h.weight for h in block_hits)
+        elif action == "allow" and pred:
+            best = {label: max(p.p(label) for p in pred) for label in ("harmful", "injection", "out_of_scope")}
+            near = max(pred, key=lambda p: max(best.values()))
+            if best["harmful"] >= t.harmful:
+                action, score = "block", best["harmful"]
+                add(near.nearest_sub if near.nearest_label == "harmful" else "method_request")
+                reasons.append("learned.harmful")
+            elif best["injection"] >= t.injection:
+                action, score = "block", best["injection"]
+                add("prompt_injection")
+                reasons.append("learned.injection")
+            elif best["out_of_scope"] >= t.out_of_scope:
+                action, score = "block", best["out_of_scope"]
+                add("out_of_scope")
+                reasons.append("learned.out_of_scope")
+
+        if action == "allow":
+            # a low score that still shows how close the message came
+            non_benign = max((1.0 - p.p("benign") for p in pred), default=0.0)
+            score = min(0.49, max([non_benign * 0.5, distress_sum * 0.3] + [0.0]))
+            if distress:
+                categories.append("distress")
+        return ScreenResult(action=action, categories=categories, score=round(float(min(max(score, 0.0), 1.0)), 4),
+                            reasons=reasons, cssrs_level=level if action == "crisis" and "suicide_self_harm" in categories else None,
+                            language=now.language)
+
+    def _predict(self, prepared: Iterable[str]) -> list[Prediction]:
+        if self._learned is None:
+            return []
+        return self._learned.predict(list(prepared))
+
+
+_default: InputGuard | None = None
+
+
+def screen_input(message: str, conversation: Sequence[str] = ()) -> ScreenResult:
+    """Screen with a process-wide ``InputGuard`` (learned layer loaded on first call)."""
+    global _default
+    if _default is None:
+        _default = InputGuard()
+    return _default.screen(message, conversation)

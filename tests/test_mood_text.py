@@ -1,0 +1,174 @@
+"""Text mood inference: held-out accuracy, negation, contrast, edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from attune.tools.mood import EMOTIONS, MoodEstimate, infer_text
+from attune.tools.mood.data import QUADRANTS, load_sentences, quadrant, split
+from attune.tools.mood.text import split_contrast
+
+
+def test_import_loads_nothing():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, attune.tools.mood; "
+        "heavy = [m for m in ('sklearn', 'neurokit2', 'parselmouth', 'onnxruntime', 'vaderSentiment') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_data_set_is_large_and_balanced():
+    rows = load_sentences()
+    train, held = split()
+    assert len(rows) >= 400
+    assert 0.2 <= len(held) / len(rows) <= 0.3
+    counts = {q: sum(quadrant(r.valence, r.arousal) == q for r in rows) for q in QUADRANTS}
+    assert min(counts.values()) >= 50, counts
+    assert len({r.text for r in rows}) == len(rows), "duplicate sentences"
+
+
+@pytest.fixture(scope="module")
+def held_out_predictions():
+    _, held = split()
+    return [(r, infer_text(r.text)) for r in held]
+
+
+@pytest.mark.parametrize("axis", ["valence", "arousal"])
+def test_held_out_sign_accuracy(held_out_predictions, axis):
+    # neutral rows (|label| < 0.2) have no sign to get right
+    pairs = [(getattr(r, axis), getattr(m, axis)) for r, m in held_out_predictions if abs(getattr(r, axis)) >= 0.2]
+    acc = np.mean([np.sign(t) == np.sign(p) for t, p in pairs])
+    assert len(pairs) >= 80
+    assert acc >= 0.90, f"{axis} sign accuracy {acc:.3f}"
+
+
+def test_held_out_quadrants_better_than_chance(held_out_predictions):
+    for q in QUADRANTS[:4]:
+        rows = [(r, m) for r, m in held_out_predictions if quadrant(r.valence, r.arousal) == q]
+        acc = np.mean([quadrant(m.valence, m.arousal) == q for _, m in rows])
+        assert acc >= 0.6, f"{q}: {acc:.2f}"
+
+
+NEGATION = [
+    ("not-happy-at-all", "I'm not happy at all", -1),
+    ("not-happy-bare", "not happy at all", -1),
+    ("dont-feel-good", "I don't feel good today", -1),
+    ("never-felt-worse", "I have never felt so miserable", -1),
+    ("not-bad", "Honestly I'm not feeling bad", +1),
+    ("not-worried-anymore", "I'm not worried anymore, I feel fine", +1),
+    ("cant-stop-worrying", "I can't stop worrying about the scan", -1),
+]
+
+
+@pytest.mark.parametrize("text,sign", [(t, s) for _, t, s in NEGATION], ids=[i for i, _, _ in NEGATION])
+def test_negation_sets_valence_sign(text, sign):
+    m = infer_text(text)
+    assert np.sign(m.valence) == sign, m.valence
+    assert any(e.source == "vader" for e in m.evidence)
+
+
+def test_negated_stress_reads_calmer_than_stress():
+    negated, plain = infer_text("I'm not stressed at all"), infer_text("I'm so stressed")
+    assert negated.arousal <= 0.05 < plain.arousal
+    assert negated.arousal < plain.arousal - 0.25
+
+
+CONTRAST = [
+    # (id, text, the message the later clause should pull toward)
+    ("tired-but-hopeful", "I'm tired but hopeful", "valence+"),
+    ("good-but-scared", "The day was good but I'm scared about tomorrow", "valence-"),
+    ("although-lead", "Although I was scared this morning, now I feel calm and settled", "valence+"),
+    ("though-mid", "I had a nice lunch, though I feel really low now", "valence-"),
+    ("however", "The nurses are kind; however I'm furious about the delay", "valence-"),
+]
+
+
+@pytest.mark.parametrize("text,expect", [(t, e) for _, t, e in CONTRAST], ids=[i for i, _, _ in CONTRAST])
+def test_contrast_later_clause_weighs_more(text, expect):
+    m = infer_text(text)
+    assert (m.valence > 0) == (expect == "valence+"), m.valence
+    assert any("contrast" in e.detail for e in m.evidence)
+
+
+def test_contrast_split_weights():
+    assert split_contrast("tired but hopeful") == [("tired", 0.25, None), ("hopeful", 0.75, "but")]
+    assert split_contrast("just a plain sentence") == [("just a plain sentence", 1.0, None)]
+
+
+def test_tired_but_hopeful_is_better_than_hopeful_but_tired():
+    assert infer_text("tired but hopeful").valence > infer_text("hopeful but tired").valence
+
+
+INTENSITY = [
+    ("extremely", "I'm extremely anxious", "I'm anxious"),
+    ("exclamation", "I'm so excited!!!", "I'm excited"),
+]
+
+
+@pytest.mark.parametrize("strong,plain", [(s, p) for _, s, p in INTENSITY], ids=[i for i, _, _ in INTENSITY])
+def test_intensifiers_raise_arousal(strong, plain):
+    assert infer_text(strong).arousal > infer_text(plain).arousal
+
+
+def test_hedge_softens():
+    assert abs(infer_text("I feel a bit down").valence) < abs(infer_text("I feel really down").valence) + 0.05
+
+
+EDGE = [
+    ("empty", "", True),
+    ("whitespace", "   \n\t", True),
+    ("none", None, True),
+    ("one-char", "k", False),
+    ("emoji-only", "😭😭", False),
+    ("other-script", "今日はとても疲れた", False),
+    ("very-long", "I feel okay I guess. " * 2000, False),
+    ("punctuation", "?!...", False),
+]
+
+
+@pytest.mark.parametrize("text,empty", [(t, e) for _, t, e in EDGE], ids=[i for i, _, _ in EDGE])
+def test_edge_inputs_never_crash(text, empty):
+    m = infer_text(text)
+    assert isinstance(m, MoodEstimate)
+    assert -1 <= m.valence <= 1 and -1 <= m.arousal <= 1
+    assert set(m.emotions) == set(EMOTIONS)
+    assert sum(m.emotions.values()) == pytest.approx(1.0, abs=1e-6)
+    if empty:
+        assert m.confidence == 0 and m.valence == 0 and m.arousal == 0
+        assert m.emotions["neutral"] == 1.0
+        assert m.label() == "hard to tell"
+
+
+def test_other_script_has_low_confidence():
+    assert infer_text("今日はとても疲れた").confidence < 0.3
+
+
+def test_emoji_carry_valence():
+    assert infer_text("😊").valence > 0.2
+    assert infer_text("today 😭").valence < 0
+
+
+LABELS = [
+    ("anxious", "I'm panicking, my heart is racing and I'm so scared", {"anxious"}),
+    ("calm", "I feel calm and peaceful, just relaxing", {"calm"}),
+    ("low-tired", "I feel so low and exhausted, no energy and sad", {"low and tired", "tired and low", "low", "tired"}),
+    ("frustrated", "I'm furious, they cancelled again!", {"frustrated", "frustrated and anxious"}),
+    ("warm", "I feel so much love for my family", {"warm", "warm and upbeat"}),
+]
+
+
+@pytest.mark.parametrize("text,ok", [(t, o) for _, t, o in LABELS], ids=[i for i, _, _ in LABELS])
+def test_label_is_a_plain_word(text, ok):
+    assert infer_text(text).label() in ok
+
+
+def test_evidence_names_words():
+    m = infer_text("I'm not happy and very tired")
+    details = " ".join(e.detail for e in m.evidence)
+    assert "negated 'happy'" in details and "'tired'" in details
