@@ -8,6 +8,8 @@ model loads on its first request.
 
 from __future__ import annotations
 
+import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,53 @@ class AppContext:
     store: Store
     backend: ChatBackend
     extras: dict[str, Any] = field(default_factory=dict)
+    #: a random marker planted in every system prompt; seeing it in a reply means a leak
+    canary: str = field(default_factory=lambda: "ATTUNE-CANARY-" + secrets.token_hex(6))
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def profile(self, name: str | None = None):
+        """A validated profile (a clinic's own in <data_dir>/profiles wins), cached."""
+        from attune.prompts import load_profile
+
+        name = name or self.settings.profile
+        key = f"profile:{name}"
+        with self._lock:
+            if key not in self.extras:
+                self.extras[key] = load_profile(name, self.settings.data_dir / "profiles")
+            return self.extras[key]
+
+    def forget_profile(self, name: str) -> None:
+        with self._lock:
+            self.extras.pop(f"profile:{name}", None)
+
+    @property
+    def retriever(self):
+        """The knowledge retriever, built on first use (the index builds if it must)."""
+        with self._lock:
+            if "retriever" not in self.extras:
+                from attune.knowledge import KnowledgeIndex, Retriever
+
+                KnowledgeIndex(self.settings.data_dir, self.settings.chroma_url).build()
+                self.extras["retriever"] = Retriever(self.settings.data_dir, self.settings.chroma_url)
+            return self.extras["retriever"]
+
+    @property
+    def input_guard(self):
+        with self._lock:
+            if "input_guard" not in self.extras:
+                from .safety import InputGuard
+
+                self.extras["input_guard"] = InputGuard()
+            return self.extras["input_guard"]
+
+    @property
+    def output_guard(self):
+        with self._lock:
+            if "output_guard" not in self.extras:
+                from .safety import OutputGuard
+
+                self.extras["output_guard"] = OutputGuard()
+            return self.extras["output_guard"]
 
     @classmethod
     def create(cls, settings: Settings | None = None, backend: ChatBackend | None = None) -> "AppContext":

@@ -1,50 +1,391 @@
-"""One patient turn as a generator of typed events.
+"""One patient turn as a generator of typed events (DESIGN.md, "One patient turn").
 
-Foundation shape: clean the message, store it, let the model reply
-(streamed), store the reply. Screening, mood, retrieval, music and the
-session protocol join this same stream (DESIGN.md, "One patient turn").
+    message -> screen (whole conversation) -> crisis or block? code replies, no model
+            -> mood (text, fresh ratings, heart readings) -> retrieve guidance
+            -> policy picks the step -> compose music when due
+            -> the model writes the reflective part, code frames and checks it
+            -> output screen -> store (encrypted) -> TurnDone
+
+Code decides safety and which tool runs; the model only chooses words for
+reflections, and every model sentence passes the output screen before it is
+shown. Two kinds of failure (STYLE.md 7): a model that writes something
+unusable gets a code-written fallback; bad input and configuration raise.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
 
 from .context import AppContext, SessionRef
-from .events import Event, Reply, ReplyDelta, TurnDone, TurnStarted
+from .errors import BackendUnreachable, InputError
+from .events import (Event, MoodInferred, Notice, OutputChecked, PassagesRetrieved, Reply, ReplyDelta, Screened,
+                     StepChosen, ToolCalled, ToolResult, TurnDone, TurnStarted)
+from .intents import read_intent
+from .policy import SessionState, decide
+from .reply import (affirmation, build_messages, fallback_reflection, finish_reflection, key_phrase,
+                    open_question)
 from .text import clean_message
 
-__all__ = ["run_turn", "collect"]
+__all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE"]
 
-SYSTEM_PROMPT = (
-    "You are Attune, a kind AI companion for music and relaxation (not a therapist). "
-    "Reply in one or two short sentences that reflect back what the person said."
-)
-HISTORY_TURNS = 6  # earlier messages given to the model
+SYSTEM_TEMPLATE = ("You are {name}, a {tone} AI companion for music and relaxation, not a therapist. "
+                   "Reply with one short sentence that reflects the feeling and meaning of what the person "
+                   "said, in your own words. Never give medical advice. [{canary}]")
+HISTORY_TURNS = 4
+RESOURCE_REMINDER_EVERY = 1
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
+    """Infer from the text, let a fresh self-rating dominate, smooth across turns."""
+    from attune.tools.mood import MoodTrack, SelfReport, fuse, infer
+
+    report = None
+    for r in reversed(state.self_reports):
+        values = {k: r.get(k) for k in ("sam_valence", "sam_arousal", "suds") if r.get(k) is not None}
+        if values:
+            report = SelfReport(**{k: round(v) for k, v in values.items()},
+                                at=datetime.fromisoformat(r["at"]))
+            break
+    heart = None
+    for r in reversed(state.readings):
+        at = datetime.fromisoformat(r["at"])
+        if r.get("source") == "heart" and _now() - at < timedelta(minutes=30):
+            heart = r.get("heart_rate") or r.get("hr")
+            break
+    estimate = infer(text=text, heart_rate=heart)
+    track = MoodTrack.from_dict(state.mood_track) if state.mood_track else MoodTrack()
+    jump = track.update(estimate)
+    state.mood_track = track.to_dict()
+    current = fuse(track.current(), report)
+    evidence = [e.detail for e in estimate.evidence[:4]] + [e.detail for e in current.evidence[:2]]
+    return {"valence": round(current.valence, 3), "arousal": round(current.arousal, 3),
+            "label": current.label(), "confidence": round(current.confidence, 3),
+            "emotions": {k: round(v, 3) for k, v in current.top(3)}, "evidence": evidence,
+            "jump": jump.model_dump(mode="json") if jump else None,
+            "text_valence": round(estimate.valence, 3), "text_confidence": round(estimate.confidence, 3)}
+
+
+def _retrieve(ctx: AppContext, text: str, mood: dict, step: str, goal_words: str | None) -> list[dict]:
+    if step in {"crisis", "block"}:
+        return []
+    query = f"{text[:300]} feeling {mood['label']}" + (f" goal {goal_words}" if goal_words else "")
+    try:
+        passages = ctx.retriever.search(query, k=3)
+    except InputError:
+        return []
+    return [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in passages]
+
+
+def _source_brief(p: dict) -> dict:
+    return {"id": p["id"], "title": p["title"], "source": p.get("source", ""), "text": p["text"],
+            "score": p.get("score")}
+
+
+_BLOCK_TEXT = {
+    "method_request": "I can't help with that. If part of you is thinking about harming yourself, "
+                      "please tell me, or reach a crisis line now; you deserve support from a person.",
+    "medication_request": "I can't advise on medicines or doses: please ask your doctor or pharmacist, "
+                          "who know your situation. I'm glad to keep you company with music meanwhile.",
+    "diagnosis_request": "I can't diagnose anything: I'm an AI companion for music and relaxation. A doctor "
+                         "or mental-health professional can help you make sense of what you're noticing.",
+    "prompt_injection": "I'll stay as I am: an AI companion for music and relaxation, with the same "
+                        "safety rules. I'm happy to talk about how you're feeling or make some music.",
+    "out_of_scope": "That's outside what I can help with here: I'm a companion for music and relaxation. "
+                    "Would you like to talk about how you're feeling, or hear some music?",
+}
+
+
+def _block_reply(categories: list[str]) -> str:
+    for cat in ("method_request", "medication_request", "diagnosis_request", "prompt_injection", "out_of_scope"):
+        if cat in categories:
+            return _BLOCK_TEXT[cat]
+    return _BLOCK_TEXT["out_of_scope"]
+
+
+def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict], text: str,
+             mood: dict, passages: list[dict]) -> Iterator[Event | tuple[str, bool]]:
+    """Stream a one-sentence reflection; the last item is (sentence, used_fallback)."""
+    label = mood["label"]
+    feeling = label if mood["confidence"] >= 0.2 and label not in {"neutral", "okay"} else None
+    prefill = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
+    system = SYSTEM_TEMPLATE.format(name=profile.persona.name, tone=profile.persona.tone, canary=ctx.canary)
+    messages = build_messages(system, history[-HISTORY_TURNS:], text, summary=state.summary)
+    yield ReplyDelta(prefill)
+    parts: list[str] = []
+    try:
+        for piece in ctx.backend.stream(messages, prefill=prefill, max_new_tokens=40,
+                                        stop=["\n", ". ", "? ", "! ", ", but"]):
+            parts.append(piece)
+    except BackendUnreachable as exc:
+        yield Notice(str(exc))
+    sentence = finish_reflection(prefill, "".join(parts))
+    problems: list[str] = []
+    if sentence:
+        verdict = ctx.output_guard.screen(sentence, canary=ctx.canary,
+                                          allowed_source_ids={p["id"] for p in passages})
+        problems = list(verdict.problems)
+        yield OutputChecked(ok=verdict.ok, problems=problems)
+        if not verdict.ok:
+            sentence = None
+    if sentence is None:
+        fb = fallback_reflection(text, feeling or "this way", state.turns)
+        if not fb.startswith(prefill):
+            fb = f"{prefill}, {fb[0].lower()}{fb[1:]}" if feeling is None else fb
+        yield ReplyDelta(fb[len(prefill):] if fb.startswith(prefill) else " " + fb)
+        yield (fb, True)
+        return
+    yield ReplyDelta(sentence[len(prefill):])
+    yield (sentence, False)
+
+
+def _consent_question() -> str:
+    return ("Is it okay if I keep notes of our conversation, encrypted, so we can pick up next time? "
+            "You can say no.")
+
+
+def _close_text(state: SessionState, mood: dict, resources_line: str) -> str:
+    pieces = f"we listened to {state.pieces} piece{'s' if state.pieces != 1 else ''}" if state.pieces else \
+        "we talked without music this time"
+    suds = [r.get("suds") for r in state.self_reports if r.get("suds") is not None]
+    change = f", and your distress rating went from {suds[0]:g} to {suds[-1]:g}" if len(suds) >= 2 else ""
+    return (f"Thank you for spending this time with me. Today {pieces}{change}; you seem to be feeling "
+            f"{mood['label']} now. Something to try before next time: a few minutes of slow breathing with "
+            f"a calm piece, at a comfortable volume. {resources_line} Take care of yourself.")
 
 
 def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
-    text = clean_message(message, ctx.settings.max_message_chars)
-    history = ctx.store.turns(ref.session_id, ref.patient_id)
-    number = sum(1 for t in history if t["role"] == "patient") + 1
-    yield TurnStarted(session_id=ref.session_id, turn=number)
-    ctx.store.append_turn(ref.session_id, ref.patient_id, "patient", text)
+    started = time.perf_counter()
+    limit = ctx.settings.max_message_chars
+    text = clean_message(message, max_chars=max(limit, len(message or "")))  # length is checked after screening
+    session = ctx.store.session(ref.session_id, ref.patient_id)
+    state = SessionState.model_validate(session["state"] or {})
+    profile = ctx.profile(session["profile"])
+    history = [{"role": "user" if t["role"] == "patient" else "assistant", "content": t["content"]}
+               for t in ctx.store.turns(ref.session_id, ref.patient_id)]
+    earlier = [h["content"] for h in history if h["role"] == "user"]
+    state.turns += 1
+    state.started_at = state.started_at or _now().isoformat()
+    yield TurnStarted(session_id=ref.session_id, turn=state.turns)
 
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for t in history[-HISTORY_TURNS:]:
-        messages.append({"role": "user" if t["role"] == "patient" else "assistant", "content": t["content"]})
-    messages.append({"role": "user", "content": text})
-    parts: list[str] = []
-    for piece in ctx.backend.stream(messages):
-        parts.append(piece)
-        yield ReplyDelta(piece)
-    reply = "".join(parts).strip()
-    fallback = not reply
-    if fallback:  # the model said nothing: code answers
-        reply = "I'm here and listening. Tell me a little more about how that felt."
+    # 1. Safety first: the whole message, read with the conversation so far.
+    verdict = ctx.input_guard.screen(text, earlier[-12:])
+    yield Screened(action=verdict.action, categories=list(verdict.categories), score=round(verdict.score, 3))
+    if len(text) > limit and verdict.action != "crisis":
+        raise InputError(f"The message is {len(text):,} characters long; the limit is {limit:,}. "
+                         "Please send a shorter message (nothing was stored).")
+    ctx.store.append_turn(ref.session_id, ref.patient_id, "patient", text,
+                          {"action": verdict.action, "categories": list(verdict.categories)})
+    ctx.store.append_event(ref.session_id, ref.patient_id, "Screened",
+                           {"action": verdict.action, "categories": list(verdict.categories),
+                            "score": verdict.score, "reasons": list(verdict.reasons)[:8]})
+    from .safety.crisis import crisis_reply, resources_for, update_crisis_mode
+
+    was_crisis = state.crisis_mode
+    state.crisis_mode = update_crisis_mode(state.crisis_mode, text, verdict)
+    locale = profile.locale if profile.crisis_resources else ctx.settings.locale
+    locale = ctx.settings.locale if ctx.settings.locale != "US" else profile.locale
+
+    intent = read_intent(text)
+    if intent.goal and verdict.action == "allow":
+        state.goal = intent.goal
+    if intent.avoid:
+        state.avoid_instruments = sorted(set(state.avoid_instruments) | set(intent.avoid))
+    if intent.name == "change":
+        state.tempo_shift = max(-3, min(3, state.tempo_shift + intent.tempo_shift))
+        state.loudness_shift = max(-3, min(3, state.loudness_shift + intent.loudness_shift))
+    if state.consent_store is None and state.step == "checkin" and intent.name in {"yes", "no"}:
+        state.consent_store = intent.name == "yes"
+        intent = read_intent("")  # the yes/no answered the consent question, not an offer
+
+    # 2. Mood (never blocks a turn: a failing sensor is skipped).
+    mood = _mood(ctx, state, text)
+    ctx.store.add_mood(ref.patient_id, ref.session_id, "fused", mood)
+    yield MoodInferred(valence=mood["valence"], arousal=mood["arousal"], label=mood["label"],
+                       confidence=mood["confidence"], emotions=mood["emotions"], evidence=mood["evidence"])
+
+    # 3. The step.
+    over_time = (_now() - datetime.fromisoformat(state.started_at)) > timedelta(minutes=profile.session_minutes)
+    decision = decide(state, verdict.action, intent, allowed=set(profile.steps),
+                      explore_before_offer=profile.explore_turns_before_offer, over_time=over_time)
+    yield StepChosen(step=decision.step, intent=intent.name, reason=decision.reason)
+    passages = _retrieve(ctx, text, mood, decision.step, state.goal[2] if state.goal else None)
+    if passages:
+        yield PassagesRetrieved(passages=[_source_brief(p) for p in passages])
+
+    reply = ""
+    fallback = False
+    music: dict | None = None
+    crisis: dict | None = None
+    sources: list[dict] = []
+    step = decision.step
+
+    if step == "crisis":
+        resources = resources_for(locale, profile.crisis_resources or None)
+        if verdict.action == "crisis" or not was_crisis:
+            cr = crisis_reply(verdict, locale, profile.crisis_resources or None)
+            reply = cr.text
+            reason = ", ".join(verdict.categories) + (f" (C-SSRS: {verdict.cssrs_label})" if verdict.cssrs_label else "")
+            state.flag_reason = f"Crisis signal at turn {state.turns}: {reason}"
+            ctx.store.append_event(ref.session_id, ref.patient_id, "Flagged", {"reason": state.flag_reason})
+        else:
+            first = resources[0] if resources else None
+            reach = f"{first.name} ({first.contact})" if first else "your local emergency number"
+            reply = ("I'm still here with you. Are you safe right now? If you might act on these thoughts, "
+                     f"please contact {reach} now, or someone you trust. I can guide a slow breathing exercise "
+                     "or play calm music while you reach out. When you're safe, just tell me.")
+        crisis = {"locale": locale, "resources": [r.model_dump() for r in resources], "text": reply}
+        yield ReplyDelta(reply)
+    elif step == "block":
+        reply = _block_reply(list(verdict.categories))
+        yield ReplyDelta(reply)
+    elif step == "checkin":
+        returning = ctx.store.patient_data(ref.patient_id).get("sessions")
+        greeting = profile.persona.greeting
+        if returning:
+            greeting = f"Welcome back. {greeting}"
+        words = re.findall(r"\w+", text)
+        if len(words) >= 4:
+            for item in _reflect(ctx, state, profile, history, text, mood, passages):
+                if isinstance(item, tuple):
+                    reflection, fallback = item
+                elif isinstance(item, ReplyDelta):
+                    pass  # the greeting comes first; the whole reply is emitted below
+                else:
+                    yield item
+            reply = f"{greeting} {reflection} {_consent_question()}"
+            state.reflections += 1
+        else:
+            reply = f"{greeting} {_consent_question()}"
+        state.questions += 1
+        yield ReplyDelta(reply)
+    elif step == "compose":
+        args = {"start": [mood["valence"], mood["arousal"]], "goal": state.goal[2] if state.goal else None,
+                "avoid": state.avoid_instruments, "crisis_mode": state.crisis_mode}
+        yield ToolCalled(name="compose_music", arguments=args)
+        music = _compose(ctx, ref, state, mood, passages)
+        yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
+        state.last_piece = {k: music[k] for k in ("piece_id", "wav", "why", "breaths_per_minute", "seconds",
+                                                  "target_words")}
+        state.pieces += 1
+        sources = [_source_brief(p) for p in passages[:2]]
+        paced = (f" It is paced for slow breathing, about {music['breaths_per_minute']:g} breaths a minute: "
+                 "breathe in as it swells and out as it eases.") if music["breaths_per_minute"] else ""
+        cite = f" (Guidance: {sources[0]['title']}.)" if sources else ""
+        lead = "Here's a calm, steady piece for right now." if state.crisis_mode else (
+            f"Here's a {music['seconds']:.0f}-second piece that starts close to how you feel and moves "
+            f"gently toward {music['target_words']}.")
+        reply = (f"{lead}{paced} Listen at a comfortable volume and stop it any time.{cite} "
+                 "Afterwards, tell me how it felt.")
+        if state.crisis_mode:
+            reply += " Please also keep the crisis contacts close; are you safe right now?"
+        yield ReplyDelta(reply)
+    elif step == "why":
+        piece = state.last_piece or {}
+        sources = [_source_brief(p) for p in passages[:2]]
+        why = piece.get("why", [])
+        cite = f" Guidance I drew on: {sources[0]['title']}." if sources else ""
+        reply = ("Here's why this music. " + " ".join(why[:3]) +
+                 " The full list of reasons is in the 'Why this music' notes next to the piece." + cite)
+        yield ReplyDelta(reply)
+    elif step == "stop_music":
+        yield ToolCalled(name="stop_music", arguments={})
+        reply = ("I've stopped the music. We can sit with the quiet for a moment, or you can tell me "
+                 "how that was.")
+        yield ReplyDelta(reply)
+    elif step == "close":
+        resources = resources_for(locale, profile.crisis_resources or None)
+        line = (f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else "")
+        reply = _close_text(state, mood, line)
+        yield ReplyDelta(reply)
+    else:  # explore, offer_music, listen_checkin, reflect: a model-worded reflection plus code's frame
+        reflection = ""
+        for item in _reflect(ctx, state, profile, history, text, mood, passages):
+            if isinstance(item, tuple):
+                reflection, fallback = item
+            else:
+                yield item
+        state.reflections += 1
+        tail = ""
+        if step == "offer_music":
+            state.offered_music = True
+            target = state.goal[2] if state.goal else profile.target.label
+            tail = (f" Would you like me to make a short piece of music that starts where you are and "
+                    f"moves gently toward feeling {target}?")
+            state.questions += 1
+        elif step == "listen_checkin":
+            tail = (" If you like, use the mood check to rate how you feel now. "
+                    "Would you like another piece, or shall we talk a little?")
+            state.questions += 1
+        elif step == "reflect":
+            tail = " " + affirmation(state.turns, text)
+        else:
+            state.explore_turns += 1
+            if state.consent_store is not None and state.turns == 2 and intent.name in {"yes", "no", "talk"} \
+                    and key_phrase(text) is None:
+                tail = " " + open_question(mood["valence"], mood["arousal"], state.turns, text)
+                state.questions += 1
+            elif state.explore_turns % 2 == 1:
+                tail = " " + open_question(mood["valence"], mood["arousal"], state.turns, text)
+                state.questions += 1
+            else:
+                tail = " " + affirmation(state.turns, text)
+        reply = f"{reflection}{tail}"
+        yield ReplyDelta(tail)
+
+    if fallback:
+        state.fallbacks += 1
+    reply = reply.strip()
     yield Reply(text=reply, fallback=fallback)
+    # remember the step we are in for the next turn
+    if step in {"checkin", "explore", "offer_music", "compose", "listen_checkin", "crisis", "close"}:
+        state.step = "offer_music" if step == "offer_music" else step
+    elif step == "reflect":
+        state.step = "explore"
+    if step == "close":
+        _remember_session(ctx, ref, state, mood)
     ctx.store.append_turn(ref.session_id, ref.patient_id, "assistant", reply,
-                          meta={"action": "allow", "fallback": fallback})
-    yield TurnDone(reply=reply, action="allow", mood=None, music=None, sources=[], session=ref.session_id)
+                          {"action": verdict.action, "step": step, "fallback": fallback,
+                           "sources": [s["id"] for s in sources], "piece_id": music and music["piece_id"],
+                           "seconds": round(time.perf_counter() - started, 3)})
+    ctx.store.save_session_state(ref.session_id, ref.patient_id, state.model_dump(mode="json"),
+                                 flagged=True if state.flag_reason else None)
+    mood_out = {k: mood[k] for k in ("valence", "arousal", "label", "confidence", "emotions")}
+    yield TurnDone(reply=reply, action=verdict.action, mood=mood_out, music=_public_music(music), sources=sources,
+                   session=ref.session_id, step=step, crisis=crisis)
+
+
+def _compose(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict, passages: list[dict]) -> dict:
+    from .music_step import compose_for_turn
+
+    return compose_for_turn(ctx, ref, state, mood, passages)
+
+
+def _public_music(music: dict | None) -> dict | None:
+    if music is None:
+        return None
+    return {k: music[k] for k in ("piece_id", "wav", "ogg", "midi", "musicxml", "png", "plan", "why",
+                                  "breaths_per_minute", "seconds")}
+
+
+def _remember_session(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict) -> None:
+    """Per-patient memory across sessions: a short summary, preferences, what to avoid."""
+    if state.consent_store is False:
+        return  # they asked us not to keep notes
+    memory = ctx.store.patient_data(ref.patient_id)
+    memory.setdefault("sessions", []).append({
+        "session_id": ref.session_id, "ended": _now().isoformat(), "pieces": state.pieces,
+        "mood_at_end": mood["label"], "goal": state.goal[2] if state.goal else None})
+    del memory["sessions"][:-20]
+    prefs = memory.setdefault("preferences", {})
+    prefs["avoid_instruments"] = sorted(set(prefs.get("avoid_instruments", [])) | set(state.avoid_instruments))
+    ctx.store.set_patient_data(ref.patient_id, memory)
 
 
 def collect(events: Iterator[Event]) -> TurnDone:

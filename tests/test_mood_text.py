@@ -157,8 +157,8 @@ def test_emoji_carry_valence():
 LABELS = [
     ("anxious", "I'm panicking, my heart is racing and I'm so scared", {"anxious"}),
     ("calm", "I feel calm and peaceful, just relaxing", {"calm"}),
-    ("low-tired", "I feel so low and exhausted, no energy and sad", {"low and tired", "tired and low", "low", "tired"}),
-    ("frustrated", "I'm furious, they cancelled again!", {"frustrated", "frustrated and anxious"}),
+    ("low-tired", "I feel so low and exhausted, no energy and sad", {"low and tired", "low", "tired"}),
+    ("frustrated", "I'm furious, they cancelled again!", {"frustrated", "anxious and frustrated"}),
     ("warm", "I feel so much love for my family", {"warm", "warm and upbeat"}),
 ]
 
@@ -172,3 +172,20 @@ def test_evidence_names_words():
     m = infer_text("I'm not happy and very tired")
     details = " ".join(e.detail for e in m.evidence)
     assert "negated 'happy'" in details and "'tired'" in details
+
+
+PAIRS = [
+    ("low-and-tired", {"sadness": 0.4, "tiredness": 0.35, "neutral": 0.25}, -0.5, -0.5, "low and tired"),
+    ("order-is-fixed", {"tiredness": 0.45, "sadness": 0.35, "neutral": 0.2}, -0.5, -0.5, "low and tired"),
+    ("single", {"anxiety": 0.8, "neutral": 0.2}, -0.6, 0.6, "anxious"),
+    ("calm", {"calm": 0.7, "tenderness": 0.2, "neutral": 0.1}, 0.5, -0.5, "calm"),
+    ("quiet-joy", {"joy": 0.7, "neutral": 0.3}, 0.4, 0.0, "positive"),
+    ("lively-joy", {"joy": 0.7, "neutral": 0.3}, 0.6, 0.6, "upbeat"),
+    ("unsure", {"neutral": 1.0}, 0.0, 0.0, "hard to tell"),
+]
+
+
+@pytest.mark.parametrize("emotions,v,a,word", [(e, v, a, w) for _, e, v, a, w in PAIRS], ids=[i for i, *_ in PAIRS])
+def test_label_table(emotions, v, a, word):
+    conf = 0.0 if word == "hard to tell" else 0.7
+    assert MoodEstimate(valence=v, arousal=a, emotions=emotions, confidence=conf).label() == word

@@ -135,8 +135,6 @@ def crisis_reply(result: ScreenResult | None, locale: str | None, resources: Map
     found = resources_for(locale, resources)
     who = f"{name.strip()}, " if name and name.strip() else ""
     ack = t["ack"].format(name=who)
-    if who:
-        ack = ack[: len(who)] + ack[len(who)].lower() + ack[len(who) + 1:]
     parts = [ack, t["ask"], t["res"], "\n".join(_format_resource(r) for r in found), t["person"], t["ground"], t["plan"], t["ai"]]
     return CrisisReply(text="\n\n".join(parts), resources=found, locale=_country(locale) or "INTL", language=lang,
                        grounding=t["ground"], safety_plan_step=t["plan"])
@@ -151,7 +149,7 @@ def says_safe(message: str) -> bool:
 def update_crisis_mode(in_crisis: bool, message: str, result: ScreenResult) -> bool:
     """Crisis mode starts on a crisis verdict and lasts until the person says they are safe."""
     if result.action == "crisis":
-        return not says_safe(message) or bool([r for r in result.reasons if not r.startswith(("exemplar:", "context."))]) and not says_safe(message)
+        return True  # a new crisis signal wins over "I'm safe" in the same message
     if in_crisis:
         return not says_safe(message)
     return False

@@ -54,6 +54,9 @@ _WORDS = {
 }
 
 
+_PAIR_ORDER = ["sadness", "tiredness", "anxiety", "anger", "joy", "calm", "tenderness", "neutral"]
+
+
 def clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
     """Clamp `x` into [lo, hi] (NaN becomes 0)."""
     if x != x:  # NaN
@@ -127,9 +130,13 @@ class MoodEstimate(BaseModel):
         (first, p1), (second, p2) = self.top(2)
         if first == "neutral" and second != "neutral" and p2 >= 0.5 * p1:
             first, second, p1, p2 = second, first, p2, p1
-        word = _WORDS[first]
-        if second != "neutral" and p2 >= 0.5 * p1 and _WORDS[second] != word:
-            return f"{word} and {_WORDS[second]}"
+        words = {e: _WORDS[e] for e in EMOTIONS}
+        if self.arousal < 0.2:
+            words["joy"] = "positive"  # pleasant but not lively: "upbeat" would overstate it
+        word = words[first]
+        if second != "neutral" and p2 >= 0.5 * p1 and words[second] != word:
+            pair = sorted([first, second], key=_PAIR_ORDER.index)  # "low and tired", never "tired and low"
+            return f"{words[pair[0]]} and {words[pair[1]]}"
         return word
 
     def brief(self) -> dict:

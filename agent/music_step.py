@@ -1,0 +1,108 @@
+"""Composing a piece inside a turn: mood and goal in, files and reasons out.
+
+The iso arc starts at the current (smoothed, rating-fused) mood and moves
+toward the target: the person's stated goal, else the profile's. The
+profile's music limits bound it; what the person asked to change ("no
+piano", "more upbeat") and the patient's bandit choice adjust it within
+those limits. A crisis session only gets calming, breathing-paced music.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+from .context import AppContext, SessionRef
+from .learning import FAMILY_LABEL, choose, explain_learning
+from .policy import SessionState
+
+__all__ = ["compose_for_turn", "FAMILY_INSTRUMENTS"]
+
+#: bandit instrument family -> (melody, harmony, bass) General MIDI names
+FAMILY_INSTRUMENTS: dict[str, list[str]] = {
+    "piano": ["piano", "electric piano", "cello"],
+    "strings": ["violin", "strings", "cello"],
+    "harp": ["harp", "warm pad", "cello"],
+    "guitar": ["guitar", "strings", "bass"],
+    "pad": ["flute", "warm pad", "cello"],
+    "flute": ["flute", "harp", "cello"],
+}
+CRISIS_TARGET = (0.2, -0.8)
+TEMPO_SHIFT_BPM = 8  # beats per minute per "faster"/"slower" request
+
+
+def _instruments(family: str, limits, avoid: list[str]) -> list[str] | None:
+    wanted = FAMILY_INSTRUMENTS.get(family, [])
+    ok = [i for i in wanted if limits.is_permitted(i) and i not in avoid]
+    if len(ok) == len(wanted):
+        return ok
+    spare = [i for i in limits.permitted() if i not in avoid and i not in ("choir", "voice")]
+    if not spare:
+        return None
+    return [ok[i] if i < len(ok) else spare[i % len(spare)] for i in range(3)]
+
+
+def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict,
+                     passages: list[dict]) -> dict[str, Any]:
+    from attune.tools.music import plan_music, write_piece
+
+    profile = ctx.profile(ctx.store.session(ref.session_id, ref.patient_id)["profile"])
+    limits = profile.music.model_copy(deep=True)
+    avoid = sorted(set(state.avoid_instruments))
+    if avoid:
+        limits = limits.model_copy(update={"forbidden_instruments": sorted(set(limits.forbidden_instruments) | set(avoid))})
+    start = (mood["valence"], mood["arousal"])
+    if state.crisis_mode:
+        target, target_words = CRISIS_TARGET, "calm and steady"
+    elif state.goal:
+        target, target_words = (state.goal[0], state.goal[1]), state.goal[2]
+    else:
+        target, target_words = (profile.target.valence, profile.target.arousal), profile.target.label
+    # a change request nudges the destination, not the starting point (iso principle)
+    ta = max(-1.0, min(1.0, target[1] + 0.25 * state.tempo_shift))
+    tv = max(-1.0, min(1.0, target[0] + 0.1 * state.tempo_shift))
+    target = (tv, ta)
+    context = "energising" if target[1] > start[1] else "calming"
+
+    memory = ctx.store.patient_data(ref.patient_id)
+    seed = random.Random().randrange(1_000_000)
+    families = [f for f in FAMILY_INSTRUMENTS if _instruments(f, limits, avoid)]
+    choice = choose(memory, context, random.Random(seed), allowed_families=families)
+    instruments = _instruments(choice["family"], limits, avoid)
+    breaths = profile.breaths_per_minute
+    if state.crisis_mode:
+        breaths = 6.0
+    elif breaths is None and choice["breathing"] == "on" and context == "calming":
+        breaths = 6.0
+    heart = next((r.get("heart_rate") or r.get("hr") for r in reversed(state.readings)
+                  if r.get("source") == "heart" and (r.get("heart_rate") or r.get("hr"))), None)
+    plan = plan_music(start, target, profile.piece_seconds, limits=limits, breaths_per_minute=breaths,
+                      heart_rate=heart, seed=seed, instruments=instruments)
+    piece_id = str(uuid.uuid4())
+    out_dir = ctx.settings.pieces_dir / ref.patient_id
+    files = write_piece(plan, out_dir, stem=piece_id[:8], soundfont=ctx.settings.soundfont)
+
+    rated = any(r.get("suds") is not None or r.get("sam_valence") is not None for r in state.self_reports)
+    why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
+           + (" and your own ratings, which count most" if rated else "") + "."]
+    why += plan.explain()
+    learned = explain_learning(memory, context)
+    why.append(learned or f"This time I tried {FAMILY_LABEL.get(choice['family'], choice['family'])}; "
+                          "your ratings afterwards teach me what helps you.")
+    if avoid:
+        why.append(f"Left out, as you asked: {', '.join(avoid)}.")
+    for p in passages[:2]:
+        why.append(f"Guidance: {p['title']} [{p['id']}] ({p['source']}).")
+    plan_json = plan.model_dump(mode="json")
+    record = {"plan": plan_json, "why": why, "choice": choice, "context": context, "target_words": target_words,
+              "files": {k: str(v) for k, v in files.model_dump().items() if isinstance(v, str) or hasattr(v, "name")},
+              "duration_s": files.duration_s, "breaths_per_minute": breaths}
+    ctx.store.add_piece(ref.patient_id, ref.session_id, record, piece_id=piece_id)
+    memory.setdefault("music_history", []).append({"piece_id": piece_id, "choice": choice, "context": context})
+    del memory["music_history"][:-50]
+    ctx.store.set_patient_data(ref.patient_id, memory)
+    return {"piece_id": piece_id, "wav": str(files.wav), "ogg": str(files.ogg) if files.ogg else None,
+            "midi": str(files.midi), "musicxml": str(files.musicxml), "png": str(files.png) if files.png else None,
+            "plan": plan_json, "why": why, "breaths_per_minute": breaths, "seconds": files.duration_s,
+            "target_words": target_words, "instruments": instruments, "choice": choice}

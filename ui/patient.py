@@ -1,0 +1,265 @@
+"""The patient page: streamed chat, pieces, mood checks, heart and voice, crisis help.
+
+Everything here consumes the one turn stream (``run_turn``) and the small
+service functions; no decision about safety or music is made in the UI.
+Each browser tab holds its own ``SessionRef`` in server-side ``gr.State``;
+a returning patient types the personal code a clinician gave them.
+Errors the person can act on (``AttuneError``) are shown as they are;
+anything else is logged and shown as a plain apology, and the page keeps
+working.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterator
+
+from attune.agent import service
+from attune.agent.context import LOCAL_PATIENT_CODE, AppContext, SessionRef
+from attune.agent.errors import AttuneError, InputError
+from attune.agent.events import Notice, Reply, ReplyDelta, Screened, ToolCalled, ToolResult, TurnDone
+from attune.agent.turn import run_turn
+
+from . import views
+
+__all__ = ["build_patient_page", "INTRO"]
+
+log = logging.getLogger(__name__)
+
+INTRO = ("Attune is an AI companion for music and relaxation. It is self-help, not therapy, and it "
+         "cannot diagnose. If you are in danger, use **Get help now** at the top of the page.")
+UNEXPECTED = "Sorry, something went wrong on our side. Nothing you did caused it; please try again."
+COMPOSING = "Composing your music… this takes a few seconds."
+
+
+def _resources(ctx: AppContext, locale: str | None = None) -> list:
+    from attune.agent.safety.crisis import resources_for
+
+    return resources_for(locale or ctx.settings.locale)
+
+
+def _attempt(fn: Callable[[], str]) -> str:
+    """Run a service call; return a status line (errors become clear messages)."""
+    try:
+        return views.status(fn(), "ok")
+    except AttuneError as exc:
+        return views.status(str(exc), "error")
+    except Exception:  # a bug: log it for the developer, keep the page usable
+        log.exception("patient page action failed")
+        return views.status(UNEXPECTED, "error")
+
+
+def build_patient_page(ctx: AppContext, gr) -> None:
+    """Lay out the patient page inside the current Blocks context and wire its events."""
+    root = ctx.settings.pieces_dir
+    limit = ctx.settings.gradio_concurrency
+    locale = ctx.settings.locale
+
+    def ensure(ref: SessionRef | None) -> SessionRef:
+        return ref if ref is not None else ctx.start_session(LOCAL_PATIENT_CODE)
+
+    # --- layout -------------------------------------------------------------
+    gr.HTML("<header class='topbar'><span class='brand'>Attune</span>"
+            "<a class='help-link' href='#attune-help'>Get help now</a></header>",
+            elem_id="attune-top", js_on_load=None)
+    crisis = gr.HTML("", elem_id="crisis-banner", js_on_load=None)
+    gr.Markdown(INTRO, elem_classes=["intro"])
+
+    ref_state = gr.State(None)       # this tab's SessionRef
+    pieces_state = gr.State([])      # [{"music": {...}, "sources": [...]}] for this session
+
+    with gr.Accordion("Returning? Continue with your personal code", open=False, elem_id="code-box"):
+        with gr.Row():
+            code = gr.Textbox(label="Personal code (from your clinician)", type="password",
+                              max_lines=1, elem_id="patient-code", scale=2)
+            wanted = gr.Textbox(label="Session to continue (optional)", max_lines=1,
+                                placeholder="Leave empty for your latest session", elem_id="session-id", scale=2)
+        code_btn = gr.Button("Continue my sessions", elem_id="code-btn")
+        code_msg = gr.HTML("", elem_id="code-msg", js_on_load=None)
+
+    with gr.Row(equal_height=False, elem_classes=["main-row"]):
+        with gr.Column(scale=3, min_width=300):
+            chat = gr.Chatbot(label="Conversation with Attune", height=460, elem_id="chat",
+                              feedback_options=None, placeholder="Say hello, or tell Attune how you feel.")
+            box = gr.Textbox(label="Your message", placeholder="How are you feeling right now?", lines=2,
+                             max_lines=8, elem_id="message", autofocus=True)
+            send = gr.Button("Send", variant="primary", elem_id="send")
+            notice = gr.HTML("", elem_id="notice", js_on_load=None)
+            busy = gr.HTML("", elem_id="progress", js_on_load=None)
+        with gr.Column(scale=2, min_width=280):
+            pacer = gr.HTML("", elem_id="pacer", js_on_load=None)
+            music = gr.HTML("", elem_id="music", js_on_load=None)
+            with gr.Accordion("Quick mood check", open=True, elem_id="mood-check"):
+                gr.Markdown("Before and after a piece, move the sliders to how you feel right now.")
+                val = gr.Slider(1, 9, value=5, step=1, label="Mood: 1 very unhappy, 9 very happy",
+                                elem_id="sam-valence")
+                aro = gr.Slider(1, 9, value=5, step=1, label="Energy: 1 very calm, 9 very wound up",
+                                elem_id="sam-arousal")
+                suds = gr.Slider(0, 10, value=5, step=1, label="Distress: 0 none, 10 the worst you can imagine",
+                                 elem_id="suds")
+                liking = gr.Radio(["1", "2", "3", "4", "5"], value=None, elem_id="liking",
+                                  label="After a piece: how much did you like it? (1 not at all, 5 very much)")
+                with gr.Row():
+                    pre_btn = gr.Button("Save: before the music", elem_id="rate-pre")
+                    post_btn = gr.Button("Save: after the music", elem_id="rate-post")
+                rate_msg = gr.HTML("", elem_id="rate-msg", js_on_load=None)
+            with gr.Accordion("Heart rate and voice (optional)", open=False, elem_id="signals"):
+                hr = gr.Number(label="Heart rate (beats per minute)", minimum=25, maximum=240, precision=0,
+                               elem_id="heart-rate")
+                hr_btn = gr.Button("Add heart rate", elem_id="hr-btn")
+                hr_file = gr.File(label="Heart-rate or RR-interval file (CSV export)",
+                                  file_types=[".csv", ".txt", ".tsv"], elem_id="hr-file")
+                voice = gr.Audio(sources=["microphone"], type="filepath", elem_id="voice",
+                                 label="Voice note: say a sentence or two about how you feel")
+                voice_btn = gr.Button("Use my voice note", elem_id="voice-btn")
+                signal_msg = gr.HTML("", elem_id="signal-msg", js_on_load=None)
+
+    gr.HTML(views.help_panel(_resources(ctx), locale), elem_id="attune-help", js_on_load=None)
+
+    # --- handlers -------------------------------------------------------------
+    def respond(message: str, history: list, ref: SessionRef | None, pieces: list) -> Iterator[dict]:
+        history = [{"role": m["role"], "content": m["content"]} for m in (history or [])]
+        pieces = list(pieces or [])
+        if not (message or "").strip():
+            yield {notice: views.status("Type a message first.", "error")}
+            return
+        try:
+            ref = ensure(ref)
+        except AttuneError as exc:
+            yield {notice: views.status(str(exc), "error")}
+            return
+        history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        yield {box: "", chat: history, ref_state: ref, notice: "", busy: views.progress("Attune is replying…")}
+        try:
+            for ev in run_turn(ctx, ref, message):
+                if isinstance(ev, ReplyDelta):
+                    history[-1]["content"] += ev.text
+                    yield {chat: history}
+                elif isinstance(ev, Reply):
+                    history[-1]["content"] = ev.text
+                    yield {chat: history}
+                elif isinstance(ev, Screened) and ev.action == "crisis":
+                    # show help at once, before any reply is written
+                    yield {crisis: views.crisis_banner(_resources(ctx), locale)}
+                elif isinstance(ev, ToolCalled) and ev.name == "compose_music":
+                    yield {busy: views.progress(COMPOSING)}
+                elif isinstance(ev, ToolResult) and ev.name == "compose_music":
+                    yield {busy: views.progress("Attune is replying…")}
+                elif isinstance(ev, Notice):
+                    yield {notice: views.status(ev.message, "error")}
+                elif isinstance(ev, TurnDone):
+                    out: dict[Any, Any] = {chat: history, busy: ""}
+                    if ev.reply and history[-1]["content"] != ev.reply:
+                        history[-1]["content"] = ev.reply
+                    if ev.action == "crisis" or ev.crisis:
+                        c = ev.crisis or {}
+                        out[crisis] = views.crisis_banner(c.get("resources") or _resources(ctx),
+                                                          c.get("locale") or locale)
+                    if ev.music:
+                        pieces.append({"music": ev.music, "sources": ev.sources or []})
+                        history.append({"role": "assistant",
+                                        "content": "🎵 Your piece is ready in **Your music**. Rate how you feel "
+                                                   "before you press play, and again after."})
+                        out.update({pieces_state: pieces, music: views.pieces_panel(pieces, root),
+                                    pacer: views.pacer(ev.music.get("breaths_per_minute"))})
+                    yield out
+        except AttuneError as exc:  # a clear message in the chat; the server keeps serving
+            history[-1]["content"] = f"⚠️ {exc}"
+            yield {chat: history, box: message, busy: ""}
+        except Exception:
+            log.exception("turn failed")
+            history[-1]["content"] = f"⚠️ {UNEXPECTED}"
+            yield {chat: history, box: message, busy: ""}
+
+    turn_outputs = [box, chat, ref_state, pieces_state, music, busy, crisis, pacer, notice]
+    for trigger in (send.click, box.submit):
+        trigger(respond, [box, chat, ref_state, pieces_state], turn_outputs, concurrency_limit=limit,
+                concurrency_id="turn", show_progress="hidden", api_name="respond" if trigger == send.click else None,
+                api_visibility="public" if trigger == send.click else "private")
+
+    def continue_code(code_text: str, session_text: str, ref: SessionRef | None) -> dict:
+        code_text, session_text = (code_text or "").strip(), (session_text or "").strip()
+        if not code_text:
+            return {code_msg: views.status("Enter the personal code your clinician gave you.", "error")}
+        try:
+            pid = ctx.store.patient_for_code(code_text, create=False)
+            if pid is None:
+                raise InputError("That code is not known here. Check it with your clinician.")
+            if session_text:
+                new_ref = ctx.resume_session(session_text, code_text)  # refuses another patient's session
+            else:
+                sessions = sorted(ctx.store.list_sessions("patient", pid), key=lambda s: s["updated_at"])
+                new_ref = (ctx.resume_session(sessions[-1]["id"], code_text) if sessions
+                           else ctx.start_session(code_text))
+            history = [{"role": m["role"], "content": m["content"]}
+                       for m in service.session_history(ctx, new_ref)]
+            pieces = [{"music": {**p, "piece_id": p.get("piece_id") or p.get("id")}, "sources": p.get("sources") or []}
+                      for p in service.patient_pieces(ctx, new_ref) if p.get("session_id") == new_ref.session_id]
+        except AttuneError as exc:
+            return {code_msg: views.status(str(exc), "error")}
+        except Exception:
+            log.exception("continue with code failed")
+            return {code_msg: views.status(UNEXPECTED, "error")}
+        last_bpm = (pieces[-1]["music"].get("breaths_per_minute") if pieces else None)
+        msg = "Welcome back. Your conversation continues below." if history else "Welcome. Your new session has started."
+        return {ref_state: new_ref, chat: history, pieces_state: pieces, music: views.pieces_panel(pieces, root),
+                pacer: views.pacer(last_bpm), code: "", code_msg: views.status(msg), crisis: ""}
+
+    code_btn.click(continue_code, [code, wanted, ref_state],
+                   [ref_state, chat, pieces_state, music, pacer, code, code_msg, crisis],
+                   concurrency_limit=limit, api_visibility="private")
+
+    def make_rate(phase: str):
+        def rate(v, a, s, like, ref, pieces):
+            ref = ensure(ref)
+            piece_id = (pieces[-1]["music"].get("piece_id") if pieces else None)
+
+            def call() -> str:
+                service.rate(ctx, ref, phase, sam_valence=v, sam_arousal=a, suds=s,
+                             liking=(float(like) if like and phase == "post" else None), piece_id=piece_id)
+                return ("Saved how you feel before the music." if phase == "pre"
+                        else "Saved how you feel after the music. Thank you.")
+            return {rate_msg: _attempt(call), ref_state: ref}
+        return rate
+
+    for btn, phase in ((pre_btn, "pre"), (post_btn, "post")):
+        btn.click(make_rate(phase), [val, aro, suds, liking, ref_state, pieces_state], [rate_msg, ref_state],
+                  concurrency_limit=limit, api_name=f"rate_{phase}")
+
+    def add_hr(bpm, ref):
+        ref = ensure(ref)
+        if bpm is None:
+            return {signal_msg: views.status("Enter your heart rate in beats per minute first.", "error")}
+
+        def call() -> str:
+            r = service.add_heart_rate(ctx, ref, bpm)
+            return f"Heart rate {r.get('heart_rate', bpm):g} beats per minute saved."
+        return {signal_msg: _attempt(call), ref_state: ref}
+
+    def add_file(path, ref):
+        if not path:
+            return {}
+        ref = ensure(ref)
+
+        def call() -> str:
+            r = service.add_heart_file(ctx, ref, path)
+            hr_value = r.get("heart_rate") or r.get("mean_hr") or r.get("bpm")
+            extra = f" (average {float(hr_value):.0f} beats per minute)" if hr_value else ""
+            return f"Heart file read and saved{extra}."
+        return {signal_msg: _attempt(call), ref_state: ref}
+
+    def add_voice(path, ref):
+        if not path:
+            return {signal_msg: views.status("Record a voice note first (press the microphone).", "error")}
+        ref = ensure(ref)
+
+        def call() -> str:
+            service.add_voice(ctx, ref, path)
+            return "Voice note used to sense your mood; the recording itself is not kept by Attune."
+        return {signal_msg: _attempt(call), ref_state: ref}
+
+    hr_btn.click(add_hr, [hr, ref_state], [signal_msg, ref_state], concurrency_limit=limit, api_visibility="private")
+    hr_file.upload(add_file, [hr_file, ref_state], [signal_msg, ref_state], concurrency_limit=limit,
+                   api_visibility="private")
+    voice_btn.click(add_voice, [voice, ref_state], [signal_msg, ref_state], concurrency_limit=limit,
+                    api_visibility="private")
