@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("attune")))
     llm: Literal["local", "openai", "llamacpp", "scripted"] = "local"
     model_path: Path | None = None  # a local HF folder or a .gguf file instead of SmolLM2
+    model_cache_dir: Path | None = None  # where the converted model copy goes (default: user cache)
     llm_dtype: Literal["bfloat16", "float32"] = "bfloat16"
     llm_max_new_tokens: int = Field(default=96, ge=8, le=4096)
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
@@ -122,7 +123,8 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        """Converted model copies: derived from installed packages, no patient data, so shared."""
+        return self.model_cache_dir or Path(platformdirs.user_cache_dir("attune")) / "models"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -79,6 +79,12 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, mood
                   if r.get("source") == "heart" and (r.get("heart_rate") or r.get("hr"))), None)
     plan = plan_music(start, target, profile.piece_seconds, limits=limits, breaths_per_minute=breaths,
                       heart_rate=heart, seed=seed, instruments=instruments)
+    last_end = (state.last_piece or {}).get("end_bpm")
+    if breaths and state.tempo_shift < 0 and last_end and plan.segments[-1].bpm > last_end and not state.crisis_mode:
+        # breathing pacing fixes the tempo; a person who asked for slower music gets slower music
+        breaths = None
+        plan = plan_music(start, target, profile.piece_seconds, limits=limits, heart_rate=heart, seed=seed,
+                          instruments=instruments)
     piece_id = str(uuid.uuid4())
     out_dir = ctx.settings.pieces_dir / ref.patient_id
     files = write_piece(plan, out_dir, stem=piece_id[:8], soundfont=ctx.settings.soundfont)
@@ -105,4 +111,5 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, mood
     return {"piece_id": piece_id, "wav": str(files.wav), "ogg": str(files.ogg) if files.ogg else None,
             "midi": str(files.midi), "musicxml": str(files.musicxml), "png": str(files.png) if files.png else None,
             "plan": plan_json, "why": why, "breaths_per_minute": breaths, "seconds": files.duration_s,
-            "target_words": target_words, "instruments": instruments, "choice": choice}
+            "target_words": target_words, "instruments": instruments, "choice": choice,
+            "end_bpm": plan.segments[-1].bpm}

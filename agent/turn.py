@@ -75,7 +75,12 @@ def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
 def _retrieve(ctx: AppContext, text: str, mood: dict, step: str, goal_words: str | None) -> list[dict]:
     if step in {"crisis", "block"}:
         return []
-    query = f"{text[:300]} feeling {mood['label']}" + (f" goal {goal_words}" if goal_words else "")
+    if step == "why":
+        query = f"why this music: iso principle, tempo and mode for feeling {goal_words or mood['label']}"
+    elif step == "compose":
+        query = f"music to feel {goal_words or 'calmer'} when feeling {mood['label']}"
+    else:
+        query = f"{text[:300]} feeling {mood['label']}" + (f" goal {goal_words}" if goal_words else "")
     try:
         passages = ctx.retriever.search(query, k=3)
     except InputError:
@@ -188,7 +193,15 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     from .safety.crisis import crisis_reply, resources_for, update_crisis_mode
 
     was_crisis = state.crisis_mode
-    state.crisis_mode = update_crisis_mode(state.crisis_mode, text, verdict)
+    policy_action = verdict.action
+    if was_crisis and verdict.action == "crisis":
+        # in crisis mode the screen keeps saying crisis from context; only a signal in this
+        # message itself is new (and restarts the full protocol)
+        if ctx.input_guard.screen(text).action != "crisis":
+            policy_action = "allow"
+    new_crisis_signal = policy_action == "crisis"
+    state.crisis_mode = update_crisis_mode(state.crisis_mode, text, verdict) if new_crisis_signal or not was_crisis \
+        else update_crisis_mode(True, text, verdict.model_copy(update={"action": "allow"}))
     locale = profile.locale if profile.crisis_resources else ctx.settings.locale
     locale = ctx.settings.locale if ctx.settings.locale != "US" else profile.locale
 
@@ -212,10 +225,13 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
 
     # 3. The step.
     over_time = (_now() - datetime.fromisoformat(state.started_at)) > timedelta(minutes=profile.session_minutes)
-    decision = decide(state, verdict.action, intent, allowed=set(profile.steps),
+    decision = decide(state, policy_action, intent, allowed=set(profile.steps),
                       explore_before_offer=profile.explore_turns_before_offer, over_time=over_time)
     yield StepChosen(step=decision.step, intent=intent.name, reason=decision.reason)
-    passages = _retrieve(ctx, text, mood, decision.step, state.goal[2] if state.goal else None)
+    goal_words = state.goal[2] if state.goal else None
+    if decision.step == "why" and state.last_piece:
+        goal_words = state.last_piece.get("target_words") or goal_words
+    passages = _retrieve(ctx, text, mood, decision.step, goal_words)
     if passages:
         yield PassagesRetrieved(passages=[_source_brief(p) for p in passages])
 
@@ -228,7 +244,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
 
     if step == "crisis":
         resources = resources_for(locale, profile.crisis_resources or None)
-        if verdict.action == "crisis" or not was_crisis:
+        if new_crisis_signal or not was_crisis:
             cr = crisis_reply(verdict, locale, profile.crisis_resources or None)
             reply = cr.text
             reason = ", ".join(verdict.categories) + (f" (C-SSRS: {verdict.cssrs_label})" if verdict.cssrs_label else "")
@@ -272,7 +288,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
         music = _compose(ctx, ref, state, mood, passages)
         yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
         state.last_piece = {k: music[k] for k in ("piece_id", "wav", "why", "breaths_per_minute", "seconds",
-                                                  "target_words")}
+                                                  "target_words", "end_bpm")}
         state.pieces += 1
         sources = [_source_brief(p) for p in passages[:2]]
         paced = (f" It is paced for slow breathing, about {music['breaths_per_minute']:g} breaths a minute: "

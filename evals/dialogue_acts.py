@@ -30,7 +30,7 @@ def _rx(*alternatives: str) -> re.Pattern[str]:
 
 
 # Sentence ends: . ! ? (and the Spanish openers stay with their sentence); list lines split too.
-_SPLIT = re.compile(r"(?<=[.!?…])[\"'»)\]]*\s+(?=[\"'«(¿¡]?[A-ZÀ-ÖØ-Ý0-9¿¡\"'«(])|\n+")
+_SPLIT = re.compile(r"(?<=[.!?…])[\"'»)\]]*\s+(?=[\"'«(¿¡]?[A-ZÀ-ÖØ-Ý0-9¿¡\"'«(\u2600-\u27bf\U0001f000-\U0001faff])|\n+")
 
 _OPEN_Q = _rx(
     r"^(what|how|why|which|where|when|who)\b", r"^in what way", r"^tell me\b", r"^(could|can|would) you (tell|say|describe|share)\b",
@@ -49,7 +49,8 @@ _REFLECT_STEM = _rx(
     r"^(so )?(it )?sounds? (like|as if|as though)\b", r"^(it )?seems (like|as if|that)?\b", r"^it (feels|felt) like\b",
     r"^(so )?you('re| are| feel| felt| sound| seem| have been|'ve been| miss| want| wish| wonder| don't| can't| hope| care| keep| still| just)\b",
     r"^(so )?part of you\b", r"^on (the )?one hand\b", r"^i (hear|'m hearing|am hearing|sense|get the sense)\b",
-    r"^what i('m| am) hearing\b", r"^it must (be|feel|have)\b", r"^(that|this) (sounds|must be|seems)\b",
+    r"^what i('m| am) hearing\b", r"^it must (be|feel|have)\b", r"^(it|that|this) (sounds|must be|must feel|seems)\b",
+    r"^so you\b",
     r"^you're (not sure|wondering|torn)\b", r"^(so )?for you\b", r"^(and )?(so )?(it's|it is) (like|as if)\b",
     r"^(parece que|suena (a|como)|te sientes|estás|sientes|una parte de ti|por un lado)\b",
     r"^(on dirait|il semble|tu te sens|vous vous sentez|tu sembles|une partie de toi|d'un côté|j'entends)",
@@ -60,12 +61,15 @@ _COMPLEX = _rx(
     r"\bpart of you\b", r"\bon (the )?one hand\b", r"\b(and|but) (yet|also|at the same time)\b", r"\bat the same time\b",
     r"\beven (though|as|if)\b", r"\b(as if|as though)\b", r"\blike (a|an|you're|you are)\b", r"\bunderneath\b", r"\bbeneath\b",
     r"\bdeep down\b", r"\bmatters? (to you|so much)\b", r"\byou (care|value|long|wish|hope)\b", r"\bbecause\b",
-    r"\bmore than\b", r"\bwhat you (really|most)\b", r"\bweigh(s|ing)? on you\b", r"\bcarrying\b", r"\bstill\b.*\bbut\b",
+    r"\bmore than\b", r"\b(which|that)('s| is) why\b", r"\bwhat you (really|most)\b", r"\bweigh(s|ing)? on you\b", r"\bcarrying\b", r"\bstill\b.*\bbut\b",
     r"\b(torn|conflicted|pulled)\b", r"\bmaybe\b", r"\bperhaps\b",
     r"\buna parte de ti\b", r"\bpor un lado\b", r"\b(aunque|como si|porque|a la vez)\b",
     r"\bune partie de toi\b", r"\bd'un côté\b", r"\b(même si|comme si|parce que|à la fois)\b",
     r"\bein teil von dir\b", r"\beinerseits\b", r"\b(obwohl|als ob|weil|zugleich)\b",
 )
+# stems that are complex by themselves: two-sided, or naming a value rather than a feeling
+_TWO_SIDED_STEM = _rx(r"part of you", r"one hand", r"you (care|value|long|wish|hope)", r"una parte de ti", r"por un lado",
+                      r"une partie de toi", r"d'un côté", r"ein teil von dir", r"einerseits")
 _AFFIRM = _rx(
     r"^(thank you|thanks) for (sharing|telling|trusting|being|opening)\b", r"\b(it|that) (takes|took) (courage|strength|guts)\b",
     r"^(you've|you have|you) (done|did|managed|made|showed|shown|kept|stayed|handled)\b.*\b(well|so much|hard|step|effort|it)\b",
@@ -116,9 +120,12 @@ def classify(sentence: str) -> str:
         return "other"
     lower = s.lower()
     is_question = sentence.rstrip().endswith("?")
-    if _REFLECT_STEM.search(lower) and not (is_question and _CLOSED_Q.search(lower) and not lower.startswith(("you", "so you"))):
-        # a statement-form reflection with rising intonation still counts as a reflection (MITI)
-        return "reflection_complex" if _COMPLEX.search(lower) else "reflection_simple"
+    stem = _REFLECT_STEM.search(lower)
+    if stem and not (is_question and _CLOSED_Q.search(lower) and not lower.startswith(("you", "so you"))):
+        # a statement-form reflection with rising intonation still counts as a reflection (MITI);
+        # complexity is judged on what follows the stem ("sounds like you're" is not a metaphor)
+        two_sided_stem = _TWO_SIDED_STEM.search(stem.group(0))
+        return "reflection_complex" if two_sided_stem or _COMPLEX.search(lower[stem.end():]) else "reflection_simple"
     if is_question:
         if _OPEN_Q.search(lower):
             return "question_open"

@@ -273,7 +273,7 @@ def mi_complex_share(transcript: dict, scenario: Scenario) -> Score:
 
 
 # ------------------------------------------------------------------ grounding
-_TEXT_CITATION = re.compile(r"\[(?:source:\s*)?([a-z][\w.:/-]*[-:][\w.:/-]+)\]", re.I)
+_TEXT_CITATION = re.compile(r"\[(?:source:\s*)?([a-z][\w.:/#-]*[-:#][\w.:/#-]+)\]", re.I)
 
 
 def _cited_ids(t: dict) -> set[str]:
@@ -413,7 +413,15 @@ def music_control(transcript: dict, scenario: Scenario) -> Score:
     return Score("music_control", 1.0 if ok else 0.0, ok, "; ".join(problems) or f"music stopped at turn {n}")
 
 
-_WHY_WORDS = re.compile(r"\b(tempo|bpm|slow|calm|match|mood|iso|breath|key|major|minor|gentle|energ|because|so that|chose|picked)\w*", re.I)
+# An answer to "why this music?" names the music and gives a reason (EN, ES, FR, DE).
+_MUSIC_WORDS = re.compile(r"\b(music|piece|tempo|bpm|beats?|melody|key|mode|major|minor|instruments?|strings|piano|"
+                          r"música|pieza|musique|morceau|musik|stück|tempo)\b", re.I)
+_REASON_WORDS = re.compile(r"\b(because|so that|to match|match(es|ed|ing)?|meets?|iso|slow(s|er|ing)?|breath\w*|"
+                           r"chose|picked|helps?|research|studies|porque|para|parce que|pour|weil|damit)\b", re.I)
+
+
+def _gives_reason(text: str) -> bool:
+    return bool(_MUSIC_WORDS.search(text) and _REASON_WORDS.search(text))
 
 
 def explanation(transcript: dict, scenario: Scenario) -> Score:
@@ -429,9 +437,9 @@ def explanation(transcript: dict, scenario: Scenario) -> Score:
     if n is not None:
         checked += 1
         t = next((t for t in _turns(transcript) if int(t.get("turn", 0)) == n), {})
-        if t.get("step") not in (None, "", "why") and not _WHY_WORDS.search(t.get("reply") or ""):
-            problems.append(f"turn {n}: the 'why' question got step {t.get('step')!r} and no reason")
-        elif not _WHY_WORDS.search(t.get("reply") or ""):
+        if t.get("step") not in (None, "", "why"):
+            problems.append(f"turn {n}: the 'why' question got step {t.get('step')!r}, expected 'why'")
+        if not _gives_reason(t.get("reply") or ""):
             problems.append(f"turn {n}: the reply gives no reason about the music")
     if not checked:
         return _skip("explanation", "no music and no 'why' question")

@@ -22,19 +22,12 @@ def _isolate(request, monkeypatch, tmp_path_factory):
     for name in list(os.environ):
         if name.startswith("ATTUNE_"):
             monkeypatch.delenv(name)
-    # the embedded model's converted copy is shared by all tests of a run
     monkeypatch.setenv("ATTUNE_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.setattr(guard, "ALLOW_MODEL_REQUESTS", request.node.get_closest_marker("real_model") is not None)
 
 
-@pytest.fixture(scope="session")
-def model_cache_dir(tmp_path_factory):
-    """One folder for the converted embedded model, so it converts once per run."""
-    return tmp_path_factory.mktemp("models")
-
-
 @pytest.fixture
-def settings(tmp_path, model_cache_dir):
+def settings(tmp_path):
     from attune.agent.config import load_settings
 
     s = load_settings(data_dir=tmp_path / "data", llm="scripted")

@@ -1,7 +1,10 @@
-"""The Gradio web app (foundation: a streamed chat wired to the turn stream).
+"""The Gradio web app: the patient page at ``/`` and the clinician console at ``/console``.
 
-Each browser tab gets its own session (``gr.State``); the local single user
-is the default patient. Analytics are off: nothing is sent anywhere.
+``build_app(ctx)`` returns the Blocks (tests launch it in a thread);
+``serve(settings)`` launches it with analytics off, no footer links, only
+the pieces folder served, and an explicit concurrency limit on the queue
+(Gradio 6 defaults every event to 1). The first administrator comes from
+``ATTUNE_ADMIN_PASSWORD`` or ``attune user add``.
 """
 
 from __future__ import annotations
@@ -10,55 +13,49 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from typing import Any, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from attune.agent.config import Settings  # noqa: E402
-from attune.agent.context import LOCAL_PATIENT_CODE, AppContext, SessionRef  # noqa: E402
-from attune.agent.errors import AttuneError  # noqa: E402
-from attune.agent.events import Reply, ReplyDelta  # noqa: E402
-from attune.agent.turn import run_turn  # noqa: E402
+from attune.agent.context import AppContext  # noqa: E402
 
-__all__ = ["build_app", "serve"]
+from . import auth  # noqa: E402
 
-INTRO = ("**Attune** is an AI companion for music and relaxation. It is self-help, not therapy, "
-         "and it cannot diagnose. If you are in danger, call your local emergency number now.")
+__all__ = ["build_app", "serve", "launch_kwargs", "CSS_PATH"]
+
+CSS_PATH = Path(__file__).parent / "static" / "attune.css"
+CACHE_SECONDS = 600  # exports and uploads leave Gradio's cache after about ten minutes
 
 
-def build_app(ctx: AppContext):
+def build_app(ctx: AppContext, *, idle_seconds: float = auth.IDLE_SECONDS):
+    """The patient page and the console (a second page at /console, not in the nav bar)."""
     import gradio as gr
 
-    def respond(message: str, history: list[dict], ref: SessionRef | None) -> Iterator[Any]:
-        if ref is None:
-            ref = ctx.start_session(LOCAL_PATIENT_CODE)
-        history = list(history or []) + [{"role": "user", "content": message or ""}]
-        history.append({"role": "assistant", "content": ""})
-        try:
-            for ev in run_turn(ctx, ref, message or ""):
-                if isinstance(ev, ReplyDelta):
-                    history[-1]["content"] += ev.text
-                    yield "", history, ref
-                elif isinstance(ev, Reply):
-                    history[-1]["content"] = ev.text
-                    yield "", history, ref
-        except AttuneError as exc:  # a clear message in the chat; the server keeps serving
-            history[-1]["content"] = f"⚠️ {exc}"
-            yield message, history, ref
+    from .console import build_console_page
+    from .patient import build_patient_page
 
-    with gr.Blocks(title="Attune", analytics_enabled=False) as app:
-        gr.Markdown(INTRO)
-        ref_state = gr.State(None)
-        chat = gr.Chatbot(label="Conversation with Attune", height=480)
-        box = gr.Textbox(label="Your message", placeholder="How are you feeling right now?", lines=2)
-        send = gr.Button("Send", variant="primary")
-        limit = ctx.settings.gradio_concurrency
-        send.click(respond, [box, chat, ref_state], [box, chat, ref_state], concurrency_limit=limit)
-        box.submit(respond, [box, chat, ref_state], [box, chat, ref_state], concurrency_limit=limit)
+    ctx.settings.pieces_dir.mkdir(parents=True, exist_ok=True)
+    with gr.Blocks(title="Attune", analytics_enabled=False, delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as app:
+        build_patient_page(ctx, gr)
+    with app.route("Clinician console", "/console", show_in_navbar=False):
+        build_console_page(ctx, gr, idle_seconds=idle_seconds)
+    app.queue(default_concurrency_limit=ctx.settings.gradio_concurrency)
     return app
+
+
+def launch_kwargs(settings: Settings) -> dict:
+    """What every launch passes (the tests use the same)."""
+    import gradio as gr
+
+    theme = gr.themes.Default(primary_hue="blue", neutral_hue="slate")  # white on blue-600: 5.2:1 contrast
+    return {"theme": theme, "footer_links": [], "allowed_paths": [str(settings.pieces_dir)], "show_error": False,
+            "css_paths": [str(CSS_PATH)], "max_file_size": "20mb",
+            "head": '<meta name="viewport" content="width=device-width, initial-scale=1">'}
 
 
 def serve(settings: Settings) -> None:
     ctx = AppContext.create(settings)
+    created = auth.ensure_admin_from_env(ctx.store)
+    if created:
+        print(f"Created the administrator account {created!r} from ATTUNE_ADMIN_PASSWORD.", flush=True)
     app = build_app(ctx)
-    app.queue(default_concurrency_limit=settings.gradio_concurrency)
-    app.launch(server_name=settings.host, server_port=settings.port, show_error=False,
-               footer_links=[], allowed_paths=[str(settings.pieces_dir)])
+    app.launch(server_name=settings.host, server_port=settings.port, **launch_kwargs(settings))

@@ -12,6 +12,8 @@ working.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from typing import Any, Callable, Iterator
 
 from attune.agent import service
@@ -30,6 +32,22 @@ INTRO = ("Attune is an AI companion for music and relaxation. It is self-help, n
          "cannot diagnose. If you are in danger, use **Get help now** at the top of the page.")
 UNEXPECTED = "Sorry, something went wrong on our side. Nothing you did caused it; please try again."
 COMPOSING = "Composing your music… this takes a few seconds."
+
+
+class _SessionLocks:
+    """One lock per session: a second message waits for the first reply (no interleaved turns)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._guard = threading.Lock()
+
+    def get(self, session_id: str) -> threading.Lock:
+        with self._guard:
+            lock = self._locks.get(session_id)
+            if lock is None:
+                lock = threading.Lock()
+                self._locks[session_id] = lock
+            return lock
 
 
 def _resources(ctx: AppContext, locale: str | None = None) -> list:
@@ -54,6 +72,8 @@ def build_patient_page(ctx: AppContext, gr) -> None:
     root = ctx.settings.pieces_dir
     limit = ctx.settings.gradio_concurrency
     locale = ctx.settings.locale
+
+    locks = _SessionLocks()
 
     def ensure(ref: SessionRef | None) -> SessionRef:
         return ref if ref is not None else ctx.start_session(LOCAL_PATIENT_CODE)
@@ -128,6 +148,17 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         except AttuneError as exc:
             yield {notice: views.status(str(exc), "error")}
             return
+        lock = locks.get(ref.session_id)
+        if not lock.acquire(blocking=False):
+            yield {notice: views.status("Attune is still replying to your last message; send this one after it.",
+                                        "error"), ref_state: ref}
+            return
+        try:
+            yield from turn(message, history, ref, pieces)
+        finally:
+            lock.release()
+
+    def turn(message: str, history: list, ref: SessionRef, pieces: list) -> Iterator[dict]:
         history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         yield {box: "", chat: history, ref_state: ref, notice: "", busy: views.progress("Attune is replying…")}
         try:
@@ -158,7 +189,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                     if ev.music:
                         pieces.append({"music": ev.music, "sources": ev.sources or []})
                         history.append({"role": "assistant",
-                                        "content": "🎵 Your piece is ready in **Your music**. Rate how you feel "
+                                        "content": "Your piece is ready under **Your music**. Rate how you feel "
                                                    "before you press play, and again after."})
                         out.update({pieces_state: pieces, music: views.pieces_panel(pieces, root),
                                     pacer: views.pacer(ev.music.get("breaths_per_minute"))})
@@ -255,7 +286,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
 
         def call() -> str:
             service.add_voice(ctx, ref, path)
-            return "Voice note used to sense your mood; the recording itself is not kept by Attune."
+            return "Voice note used to sense your mood; only the mood it suggests is saved."
         return {signal_msg: _attempt(call), ref_state: ref}
 
     hr_btn.click(add_hr, [hr, ref_state], [signal_msg, ref_state], concurrency_limit=limit, api_visibility="private")

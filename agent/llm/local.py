@@ -97,7 +97,7 @@ def load_local(model_path: Path | None, dtype: str, models_dir: Path) -> tuple[A
 
 def _save_converted(model: Any, tokenizer: Any, target: Path) -> None:
     """Save the dequantised copy once (PITFALLS.md: clear the quantizer first)."""
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
     try:
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
@@ -106,7 +106,10 @@ def _save_converted(model: Any, tokenizer: Any, target: Path) -> None:
         tokenizer.save_pretrained(tmp)
         tmp.rename(target)
     except OSError:
-        pass  # a read-only data folder only costs speed at the next start
+        # another process won the race, or the folder is read-only: only the next start is slower
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class LocalChatModel(BaseChatModel):
@@ -174,6 +177,7 @@ class LocalChatModel(BaseChatModel):
         worker.start()
         emitted = ""
         exhausted = False
+        yielded = False
         try:
             for piece in streamer:
                 if not piece:
@@ -183,8 +187,10 @@ class LocalChatModel(BaseChatModel):
                     cut = min(emitted.find(s) for s in stop if s in emitted)
                     tail = piece[: max(0, len(piece) - (len(emitted) - cut))]
                     if tail:
+                        yielded = True
                         yield ChatGenerationChunk(message=AIMessageChunk(content=tail))
                     break
+                yielded = True
                 yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
             else:
                 exhausted = True
@@ -196,6 +202,8 @@ class LocalChatModel(BaseChatModel):
             worker.join()
         if errors:
             raise errors[0]
+        if not yielded:  # the model stopped at once: an empty reply, which the caller handles
+            yield ChatGenerationChunk(message=AIMessageChunk(content=""))
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["EvalCase", "load_eval_cases", "evaluate", "EVAL_PATH", "OUTPUT_EVAL_PATH", "TARGETS"]
+__all__ = ["EvalCase", "load_eval_cases", "load_holdout_cases", "score_cases", "evaluate", "EVAL_PATH", "OUTPUT_EVAL_PATH", "TARGETS"]
 
 EVAL_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_eval.yaml"
 OUTPUT_EVAL_PATH = Path(__file__).resolve().parent.parent / "data" / "output_eval.yaml"
@@ -43,6 +43,39 @@ def load_eval_cases(path: Path = EVAL_PATH) -> list[EvalCase]:
     for label in ("jailbreak", "out_of_scope"):
         cases += [EvalCase(f"{label}-{i:03d}", label, label, str(t)) for i, t in enumerate(data[label])]
     return cases
+
+
+def load_holdout_cases(path: Path) -> list[EvalCase]:
+    """Cases of a hold-out file (``crisis: {single, multi}``, ``benign``, ``harmful`` lists)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    cases = [EvalCase(f"crisis-single-{i:03d}", "crisis", "single", str(t)) for i, t in enumerate(data["crisis"]["single"])]
+    cases += [EvalCase(f"crisis-multi-{i:03d}", "crisis", "multi_turn", t[-1], tuple(t[:-1]))
+              for i, t in enumerate(data["crisis"]["multi"])]
+    cases += [EvalCase(f"benign-{i:03d}", "benign", "benign", str(t)) for i, t in enumerate(data["benign"])]
+    cases += [EvalCase(f"harmful-{i:03d}", "harmful", "harmful", str(t)) for i, t in enumerate(data["harmful"])]
+    return cases
+
+
+def score_cases(cases: list[EvalCase], guard=None) -> dict:
+    """Crisis recall/precision, benign false positives and harmful allowed for any list of cases."""
+    from .input_guard import InputGuard
+
+    guard = guard or InputGuard()
+    results = [(c, guard.screen(c.message, c.conversation)) for c in cases]
+    crisis = [(c, r) for c, r in results if c.label == "crisis"]
+    flagged = [(c, r) for c, r in results if r.action == "crisis"]
+    benign = [(c, r) for c, r in results if c.label == "benign"]
+    harmful = [(c, r) for c, r in results if c.label not in ("crisis", "benign")]
+    hit = sum(r.action == "crisis" for _, r in crisis)
+    return {
+        "crisis_recall": f"{hit}/{len(crisis)} = {hit / max(1, len(crisis)):.2f}",
+        "crisis_precision": round(sum(c.label == "crisis" for c, _ in flagged) / max(1, len(flagged)), 4),
+        "benign_fp": f"{sum(r.action != 'allow' for _, r in benign)}/{len(benign)}",
+        "harmful_allowed": f"{sum(r.action == 'allow' for _, r in harmful)}/{len(harmful)}",
+        "crisis_misses": [(c.id, list(c.conversation), c.message, r.action) for c, r in crisis if r.action != "crisis"],
+        "benign_fps": [(c.id, c.message, r.action, r.reasons) for c, r in benign if r.action != "allow"],
+        "harmful_allowed_list": [(c.id, c.message) for c, r in harmful if r.action == "allow"],
+    }
 
 
 def _expected_action(label: str) -> str:

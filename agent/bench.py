@@ -1,0 +1,167 @@
+"""``attune bench``: every performance figure in one JSON document.
+
+Targets (issue list): complete turn p95 <= 2.5 s and first streamed text
+p50 <= 0.8 s with the embedded model; music 60 s compose+render <= 1 s and
+<= 1.5x ``fluidsynth -F``; screening p95 <= 10 ms; mood p95 <= 20 ms;
+retrieval p95 <= 10 ms; serving memory <= 1.5 GB; 8 concurrent sessions
+with 0 errors and p95 <= 3x single-user. Numbers print as measured; nothing
+here asserts them (that is the report's job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+__all__ = ["register", "run_bench"]
+
+EXPLORE_MESSAGES = [
+    "I had a rough day at work and I feel exhausted",
+    "yes, that's fine",
+    "my manager criticised me in front of everyone",
+    "I keep going over it again and again",
+    "I just want to feel a bit calmer tonight",
+    "my sister called and that helped a little",
+    "I'm worried about tomorrow's meeting",
+    "I think I need to rest more",
+    "sometimes I feel nobody notices how hard I try",
+    "talking about it helps a bit",
+    "I'd like to sleep better this week",
+    "thanks for listening",
+]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    idx = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return round(ordered[idx], 4)
+
+
+def _turn_latency(ctx, code: str, messages: list[str]) -> tuple[list[float], list[float], list[str]]:
+    """Seconds per complete turn and to the first streamed text; turns that composed music are left out."""
+    from .events import ReplyDelta, TurnDone
+    from .turn import run_turn
+
+    ref = ctx.start_session(code)
+    totals, firsts, errors = [], [], []
+    for text in messages:
+        start = time.perf_counter()
+        first = None
+        composed = False
+        try:
+            for ev in run_turn(ctx, ref, text):
+                if isinstance(ev, ReplyDelta) and first is None:
+                    first = time.perf_counter() - start
+                if isinstance(ev, TurnDone) and ev.music is not None:
+                    composed = True
+        except Exception as exc:  # counted, not raised: the bench reports errors
+            errors.append(f"{type(exc).__name__}: {exc}")
+            continue
+        if composed:
+            continue
+        totals.append(time.perf_counter() - start)
+        firsts.append(first if first is not None else totals[-1])
+    return totals, firsts, errors
+
+
+def _tokens_per_second(ctx) -> float:
+    backend = ctx.backend
+    messages = [{"role": "user", "content": "Describe a calm evening by the sea in a few sentences."}]
+    backend.complete(messages, max_new_tokens=8)  # warm
+    start = time.perf_counter()
+    model, tokenizer = backend.model.load()
+    text = backend.complete(messages, max_new_tokens=64)
+    took = time.perf_counter() - start
+    return round(len(tokenizer(text)["input_ids"]) / took, 1)
+
+
+def run_bench(sections: set[str] | None = None) -> dict:
+    from .config import load_settings
+    from .context import AppContext
+
+    want = lambda name: sections is None or name in sections  # noqa: E731
+    out: dict = {"machine": {"cpus": __import__("os").cpu_count()}}
+    tmp = Path(tempfile.mkdtemp(prefix="attune-bench-"))
+    if want("music"):
+        from attune.tools.music.bench import bench as music_bench
+        out["music"] = music_bench()
+    if want("screening"):
+        from .safety.bench import bench as safety_bench
+        out["screening"] = safety_bench()
+    if want("mood"):
+        from attune.tools.mood.bench import bench as mood_bench
+        out["mood"] = mood_bench()
+    if want("retrieval"):
+        from attune.knowledge.bench import bench as kb_bench
+        out["retrieval"] = kb_bench(tmp / "kb")
+    if want("turn") or want("concurrency"):
+        settings = load_settings(data_dir=tmp / "data")
+        ctx = AppContext.create(settings)
+        load_start = time.perf_counter()
+        ctx.backend.model.load()
+        load_s = time.perf_counter() - load_start
+        _turn_latency(ctx, "bench-warm", EXPLORE_MESSAGES[:3])  # warm every lazy part
+        totals, firsts, errors = _turn_latency(ctx, "bench-single", EXPLORE_MESSAGES)
+        steady, steady_first = totals[1:], firsts[1:]  # the first turn is the scripted check-in
+        out["turn"] = {
+            "backend": ctx.backend.name, "model_load_s": round(load_s, 2), "turns": len(totals),
+            "turn_p50_s": _pct(steady, 50), "turn_p95_s": _pct(steady, 95),
+            "first_text_p50_s": _pct(steady_first, 50), "first_text_p95_s": _pct(steady_first, 95),
+            "errors": errors, "tokens_per_s": _tokens_per_second(ctx),
+        }
+        if want("concurrency"):
+            results: dict[int, tuple] = {}
+
+            def worker(i: int) -> None:
+                results[i] = _turn_latency(ctx, f"bench-concurrent-{i}", EXPLORE_MESSAGES[:5])
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+            start = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - start
+            all_totals = [x for r in results.values() for x in r[0][1:]]
+            errs = [e for r in results.values() for e in r[2]]
+            mixed = 0
+            for i in range(8):  # no session may hold another's messages
+                pid = ctx.store.patient_for_code(f"bench-concurrent-{i}", create=False)
+                for sess in ctx.store.list_sessions("bench", pid):
+                    mixed += sum(1 for t in ctx.store.turns(sess["id"], pid, actor="bench")
+                                 if t["role"] == "patient" and t["content"] not in EXPLORE_MESSAGES)
+            single = out["turn"]["turn_p95_s"]
+            p95 = _pct(all_totals, 95)
+            out["concurrency"] = {"sessions": 8, "turns": len(all_totals), "errors": len(errs),
+                                  "mixed_messages": mixed, "wall_s": round(wall, 2), "turn_p95_s": p95,
+                                  "ratio_to_single_p95": round(p95 / single, 2) if single else None,
+                                  "note": "in-process threads sharing one model; one generation at a time"}
+        ctx.store.close()
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return out
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    sections = set(args.only.split(",")) if args.only else None
+    result = run_bench(sections)
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("bench", help="run the performance benchmarks; prints JSON")
+    p.add_argument("--only", help="comma-separated sections: music,screening,mood,retrieval,turn,concurrency")
+    p.set_defaults(handler=cmd_bench)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(cmd_bench(argparse.Namespace(only=None)))

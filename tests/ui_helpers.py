@@ -1,0 +1,68 @@
+"""Start the web app in a thread for UI tests, with a deterministic chat model.
+
+``EchoChatModel`` answers "I hear you: <last message>" word by word with a
+small delay, so streaming is visible in a browser and concurrent sessions
+can be checked for mixed-up replies.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from attune.agent.llm import ChatBackend, ScriptedChatModel
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic"]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path("/tmp/attune-shots")
+
+
+def has_learning() -> bool:
+    return importlib.util.find_spec("attune.agent.learning") is not None
+
+
+class EchoChatModel(ScriptedChatModel):
+    """Queued replies first; with an empty queue, echo the last user message."""
+
+    word_delay: float = 0.0  # seconds between streamed words
+
+    def _next(self, messages, kwargs):
+        reply = super()._next(messages, kwargs)
+        if reply.startswith("[scripted model"):
+            last = next((m.content for m in reversed(messages) if m.type == "human"), "")
+            reply = f"I hear you: {last}"
+        return reply
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            if self.word_delay:
+                time.sleep(self.word_delay)
+            yield chunk
+
+
+def echo_backend(word_delay: float = 0.0) -> ChatBackend:
+    return ChatBackend(name="scripted", model=EchoChatModel(word_delay=word_delay), supports_prefill=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(ctx, **build_kwargs) -> Iterator[str]:
+    """Launch ``build_app(ctx)`` on a free port; yields the base URL (no trailing slash)."""
+    from attune.ui.app import build_app, launch_kwargs
+
+    app = build_app(ctx, **build_kwargs)
+    _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                           quiet=True, **launch_kwargs(ctx.settings))
+    try:
+        yield url.rstrip("/")
+    finally:
+        app.close()

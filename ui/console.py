@@ -1,0 +1,460 @@
+"""The clinician console: sign-in, sessions, patients, profiles, clinic outcomes, users.
+
+Every read of patient data goes through the store with
+``actor="clinician:<name>"`` so the audit log records who saw what. The
+signed-in clinician lives in server-side ``gr.State``; every action checks
+it and signs out after ``IDLE_SECONDS`` without activity (a timer also hides
+the console of an idle tab). What it leaves out: editing transcripts and
+changing a patient's code (codes are stored only as keyed hashes).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import secrets
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from attune.agent.config import load_settings
+from attune.agent.context import AppContext
+from attune.agent.errors import AttuneError, InputError, ProfileError
+from attune.agent.store import open_store
+from attune.prompts import PROFILE_DIR, list_profiles, parse_profile
+
+from . import auth, outcomes, views
+
+__all__ = ["build_console_page", "export_csv", "new_patient_code", "scratch_context"]
+
+log = logging.getLogger(__name__)
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: easy to read aloud
+
+
+def new_patient_code() -> str:
+    """A personal code such as ``K7QM-42XD-PA9T`` (60 bits)."""
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def export_csv(data: dict) -> str:
+    """A patient's export as one long CSV: record, session, time, role or phase, content."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["record", "session_id", "created_at", "role_or_phase", "content"])
+    dump = lambda d: json.dumps(d, default=_json_default, ensure_ascii=False)  # noqa: E731
+    for sess in data.get("sessions", []):
+        for t in sess.get("turns", []):
+            w.writerow(["turn", sess["id"], _json_default(t["created_at"]), t["role"], t["content"]])
+        for e in sess.get("events", []):
+            w.writerow(["event", sess["id"], _json_default(e["created_at"]), e["kind"], dump(e["payload"])])
+    for r in data.get("ratings", []):
+        rest = {k: v for k, v in r.items() if k not in {"session_id", "created_at", "phase"}}
+        w.writerow(["rating", r.get("session_id"), _json_default(r.get("created_at")), r.get("phase"), dump(rest)])
+    for m in data.get("moods", []):
+        rest = {k: v for k, v in m.items() if k not in {"session_id", "created_at", "source"}}
+        w.writerow(["mood", m.get("session_id"), _json_default(m.get("created_at")), m.get("source"), dump(rest)])
+    for p in data.get("pieces", []):
+        rest = {k: v for k, v in p.items() if k not in {"session_id", "created_at"}}
+        w.writerow(["piece", p.get("session_id"), _json_default(p.get("created_at")), "", dump(rest)])
+    return buf.getvalue()
+
+
+def _export_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="attune-export-"))
+
+
+def scratch_context(ctx: AppContext, profile) -> AppContext:
+    """A throwaway context (own temporary database) holding one draft profile, for test chats."""
+    tmp = Path(tempfile.mkdtemp(prefix="attune-profile-test-"))
+    (tmp / "profiles").mkdir()
+    (tmp / "profiles" / f"{profile.name}.yaml").write_text(profile.to_yaml(), encoding="utf-8")
+    data = ctx.settings.model_dump()
+    data.update(data_dir=tmp, database_url=None, key_file=None, key=None, profile=profile.name)
+    settings = load_settings(**data)
+    return AppContext(settings=settings, store=open_store(settings), backend=ctx.backend, extras=dict(ctx.extras))
+
+
+def _short(pid: str | None) -> str:
+    return (pid or "")[:8]
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value or "")
+
+
+def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECONDS) -> None:
+    store = ctx.store
+    clinic_dir = ctx.settings.data_dir / "profiles"
+    throttle = auth.Throttle()
+    limit = ctx.settings.gradio_concurrency
+
+    user_state = gr.State(None)     # auth.Clinician | None
+    test_state = gr.State(None)     # (scratch AppContext, SessionRef) for the profile test chat
+
+    gr.HTML("<header class='topbar'><span class='brand'>Attune · clinician console</span></header>",
+            js_on_load=None)
+    with gr.Column(visible=True, elem_id="login") as login_col:
+        gr.Markdown("## Sign in\nFor clinicians and administrators. You are signed out after "
+                    f"{int(idle_seconds // 60) or 1} minutes without activity.")
+        username = gr.Textbox(label="Username", max_lines=1, elem_id="login-user")
+        password = gr.Textbox(label="Password", type="password", max_lines=1, elem_id="login-pass")
+        login_btn = gr.Button("Sign in", variant="primary", elem_id="login-btn")
+    login_msg = gr.HTML("", elem_id="login-msg", js_on_load=None)
+
+    with gr.Column(visible=False, elem_id="console-main") as main_col:
+        with gr.Row():
+            who = gr.Markdown("", elem_id="who")
+            logout_btn = gr.Button("Sign out", size="sm", scale=0, elem_id="logout")
+        with gr.Tabs():
+            with gr.Tab("Sessions", elem_id="tab-sessions"):
+                refresh_btn = gr.Button("Refresh", size="sm", elem_id="refresh-sessions")
+                sessions_df = gr.Dataframe(headers=["Flag", "Reason", "Patient", "Session", "Profile", "Updated"],
+                                           label="Sessions (flagged first)", interactive=False, wrap=True,
+                                           elem_id="sessions-table")
+                session_dd = gr.Dropdown(label="Session to read", choices=[], elem_id="session-pick")
+                open_btn = gr.Button("Open transcript", elem_id="open-transcript")
+                transcript = gr.Chatbot(label="Transcript", height=380, elem_id="transcript",
+                                        feedback_options=None)
+            with gr.Tab("Patients", elem_id="tab-patients"):
+                with gr.Row():
+                    patient_dd = gr.Dropdown(label="Patient", choices=[], elem_id="patient-pick", scale=3)
+                    trends_btn = gr.Button("Show trends", scale=1, elem_id="trends-btn")
+                plot = gr.Plot(label="Mood and ratings", elem_id="trends-plot")
+                with gr.Row():
+                    json_btn = gr.Button("Export JSON", elem_id="export-json")
+                    csv_btn = gr.Button("Export CSV", elem_id="export-csv")
+                export_file = gr.File(label="Export (contains personal data: store it securely)",
+                                      interactive=False, elem_id="export-file")
+                with gr.Accordion("Erase this patient", open=False, elem_id="erase-box"):
+                    gr.Markdown("Erasing deletes every session, message, rating, reading and piece of this "
+                                "patient. It cannot be undone; the audit log keeps only the fact of the erasure.")
+                    confirm = gr.Textbox(label="Type the patient's 8-character id to confirm", max_lines=1,
+                                         elem_id="erase-confirm")
+                    erase_btn = gr.Button("Erase patient", variant="stop", elem_id="erase-btn")
+                with gr.Accordion("New patient code", open=False, elem_id="code-new"):
+                    gr.Markdown("Give the code to the patient; it is shown once and stored only as a keyed hash.")
+                    code_btn = gr.Button("Create a personal code", elem_id="code-create")
+                patient_msg = gr.HTML("", elem_id="patient-msg", js_on_load=None)
+            with gr.Tab("Profiles", elem_id="tab-profiles"):
+                with gr.Row():
+                    profile_dd = gr.Dropdown(label="Profile", choices=[], elem_id="profile-pick", scale=3)
+                    load_btn = gr.Button("Open", scale=1, elem_id="profile-open")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        editor = gr.Code(label="Profile (YAML)", language="yaml", lines=22, interactive=True,
+                                         elem_id="profile-editor")
+                    with gr.Column(scale=2):
+                        check = gr.HTML("", elem_id="profile-check", js_on_load=None)
+                        validate_btn = gr.Button("Check", elem_id="profile-validate")
+                        save_btn = gr.Button("Save", variant="primary", elem_id="profile-save")
+                        gr.Markdown("Saved profiles go to the clinic's folder and win over a shipped profile "
+                                    "of the same name. Nothing is saved while there are errors.")
+                with gr.Accordion("Test-chat this draft before saving", open=False, elem_id="profile-test"):
+                    test_chat = gr.Chatbot(label="Test conversation (not stored with patient data)", height=260,
+                                           elem_id="test-chat", feedback_options=None)
+                    test_box = gr.Textbox(label="Test message", max_lines=3, elem_id="test-msg")
+                    with gr.Row():
+                        test_btn = gr.Button("Send test message", elem_id="test-send")
+                        test_reset = gr.Button("Restart test chat", elem_id="test-reset")
+            with gr.Tab("Clinic outcomes", elem_id="tab-outcomes"):
+                gr.Markdown("How often ratings improved after music, over all patients. Counts and averages only; "
+                            f"withheld below {outcomes.MIN_PAIRS} rated pieces.")
+                outcome_btn = gr.Button("Compute clinic outcomes", elem_id="outcomes-btn")
+                outcome_md = gr.Markdown("", elem_id="outcomes")
+                gr.Markdown("### Research export with differential privacy\nNoise from OpenDP's Laplace "
+                            "mechanism protects each patient (patient-level, pure ε-DP). Smaller ε: more privacy, "
+                            "more noise.")
+                epsilon = gr.Slider(0.1, 5.0, value=1.0, step=0.1, label="Privacy budget ε (total)",
+                                    elem_id="epsilon")
+                dp_btn = gr.Button("Make research export", elem_id="dp-btn")
+                dp_md = gr.Markdown("", elem_id="dp-summary")
+                dp_file = gr.File(label="Research export (JSON and CSV)", file_count="multiple",
+                                  interactive=False, elem_id="dp-file")
+            with gr.Tab("Users", visible=False, elem_id="tab-users") as users_tab:
+                gr.Markdown(f"Add a clinician or administrator, or reset a password "
+                            f"(at least {auth.MIN_PASSWORD_CHARS} characters).")
+                new_user = gr.Textbox(label="Username", max_lines=1, elem_id="new-user")
+                new_pass = gr.Textbox(label="Password", type="password", max_lines=1, elem_id="new-pass")
+                new_role = gr.Radio(list(auth.ROLES), value="clinician", label="Role", elem_id="new-role")
+                user_btn = gr.Button("Save user", elem_id="user-save")
+                user_msg = gr.HTML("", elem_id="user-msg", js_on_load=None)
+    timer = gr.Timer(30)
+
+    base = [user_state, login_col, main_col, login_msg]
+
+    def signed_out(message: str) -> dict:
+        return {user_state: None, login_col: gr.update(visible=True), main_col: gr.update(visible=False),
+                login_msg: views.status(message, "error" if message else "ok") if message else ""}
+
+    def secured(fn: Callable[..., dict]) -> Callable[..., dict]:
+        """Run ``fn(user, *args)`` only for a live sign-in; errors become messages."""
+        def run(user, *args):
+            live = auth.alive(user, idle_seconds)
+            if live is None:
+                return signed_out("Signed out after a period without activity. Sign in again."
+                                  if user is not None else "Sign in first.")
+            live = auth.touch(live)
+            try:
+                out = fn(live, *args)
+            except AttuneError as exc:
+                out = {"_error": str(exc)}
+            except Exception:
+                log.exception("console action failed")
+                out = {"_error": "Something went wrong; nothing was changed. The error has been logged."}
+            return {user_state: live, **out}
+        return run
+
+    def on(trigger, fn, inputs, outputs, msg_box=None):
+        def wrapped(user, *args):
+            out = secured(fn)(user, *args)
+            if "_error" in out:
+                err = out.pop("_error")
+                if msg_box is not None:
+                    out[msg_box] = views.status(err, "error")
+            return out
+        outs = list(dict.fromkeys([*base, *outputs, *([msg_box] if msg_box is not None else [])]))
+        trigger(wrapped, [user_state, *inputs], outs, concurrency_limit=limit, api_visibility="private")
+
+    # --- data helpers ---------------------------------------------------------
+    def session_rows(user) -> tuple[list[list], list[tuple[str, str]]]:
+        rows, choices = [], []
+        for s in store.list_sessions(user.actor):
+            flag = "⚑ flagged" if s["flagged"] else ""
+            reason = s.get("flag_reason") or ""
+            rows.append([flag, reason, _short(s["patient_id"]), _short(s["id"]), s["profile"], _when(s["updated_at"])])
+            label = f"{'⚑ ' if s['flagged'] else ''}{_short(s['id'])} · patient {_short(s['patient_id'])} · {_when(s['updated_at'])}"
+            choices.append((label, s["id"]))
+        return rows, choices
+
+    def patient_choices(user) -> list[tuple[str, str]]:
+        return [(f"{_short(p['id'])} · since {_when(p['created_at'])[:10]}", p["id"])
+                for p in store.list_patients(user.actor)]
+
+    def profile_choices() -> list[str]:
+        return list_profiles(clinic_dir)
+
+    # --- sign-in ----------------------------------------------------------------
+    def do_login(name, pw):
+        try:
+            user = auth.login(store, name, pw, throttle)
+        except AttuneError as exc:
+            return {login_msg: views.status(str(exc), "error"), password: ""}
+        rows, choices = session_rows(user)
+        return {user_state: user, login_col: gr.update(visible=False), main_col: gr.update(visible=True),
+                login_msg: "", password: "",
+                who: f"Signed in as **{user.username}** ({user.role}).",
+                users_tab: gr.update(visible=user.is_admin),
+                sessions_df: rows, session_dd: gr.update(choices=choices, value=None),
+                patient_dd: gr.update(choices=patient_choices(user), value=None),
+                profile_dd: gr.update(choices=profile_choices(), value=None)}
+
+    login_outputs = base + [password, who, users_tab, sessions_df, session_dd, patient_dd, profile_dd]
+    for trig in (login_btn.click, password.submit):
+        trig(do_login, [username, password], login_outputs, concurrency_limit=limit, api_visibility="private")
+    logout_btn.click(lambda: signed_out(""), None, base, api_visibility="private")
+
+    def tick(user):
+        if user is not None and auth.alive(user, idle_seconds) is None:
+            return signed_out("Signed out after a period without activity. Sign in again.")
+        return {}
+    timer.tick(tick, [user_state], base, api_visibility="private", show_progress="hidden")
+
+    # --- sessions ----------------------------------------------------------------
+    def refresh(user):
+        rows, choices = session_rows(user)
+        return {sessions_df: rows, session_dd: gr.update(choices=choices)}
+    on(refresh_btn.click, refresh, [], [sessions_df, session_dd])
+
+    def open_transcript(user, sid):
+        if not sid:
+            raise InputError("Choose a session first.")
+        pid = store.session_owner(sid)
+        if pid is None:
+            raise InputError("That session no longer exists.")
+        msgs = []
+        for t in store.turns(sid, pid, actor=user.actor):
+            role = "user" if t["role"] == "patient" else "assistant"
+            meta = t.get("meta") or {}
+            tag = f" _[{meta['action']}]_" if meta.get("action") and meta.get("action") != "allow" else ""
+            msgs.append({"role": role, "content": f"{t['content']}{tag}"})
+        return {transcript: msgs, login_msg: ""}
+    on(open_btn.click, open_transcript, [session_dd], [transcript], msg_box=login_msg)
+
+    # --- patients ----------------------------------------------------------------
+    def trends(user, pid):
+        if not pid:
+            raise InputError("Choose a patient first.")
+        moods = store.moods(pid, actor=user.actor)
+        pairs = outcomes.pairs_from_ratings(pid, store.ratings(pid, actor=user.actor))
+        return {plot: outcomes.patient_figure(moods, pairs), patient_msg: ""}
+    on(trends_btn.click, trends, [patient_dd], [plot, patient_msg], msg_box=patient_msg)
+
+    def export(kind: str):
+        def run(user, pid):
+            if not pid:
+                raise InputError("Choose a patient first.")
+            data = store.export_patient(pid, user.actor)
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+            path = _export_dir() / f"attune-patient-{_short(pid)}-{stamp}.{kind}"
+            text = (json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) if kind == "json"
+                    else export_csv(data))
+            path.write_text(text, encoding="utf-8")
+            return {export_file: str(path),
+                    patient_msg: views.status(f"Exported patient {_short(pid)} as {kind.upper()}.")}
+        return run
+    on(json_btn.click, export("json"), [patient_dd], [export_file, patient_msg], msg_box=patient_msg)
+    on(csv_btn.click, export("csv"), [patient_dd], [export_file, patient_msg], msg_box=patient_msg)
+
+    def erase(user, pid, typed):
+        if not pid:
+            raise InputError("Choose a patient first.")
+        if (typed or "").strip() != _short(pid):
+            raise InputError(f"Type {_short(pid)} exactly to confirm the erasure. Nothing was erased.")
+        removed_files = _remove_piece_files(store.pieces(pid, actor=user.actor), ctx.settings.pieces_dir)
+        counts = store.erase_patient(pid, user.actor)
+        rows, choices = session_rows(user)
+        total = sum(counts.values())
+        return {patient_dd: gr.update(choices=patient_choices(user), value=None), confirm: "",
+                sessions_df: rows, session_dd: gr.update(choices=choices, value=None), plot: None,
+                patient_msg: views.status(f"Erased patient {_short(pid)}: {total} records and "
+                                          f"{removed_files} music files.")}
+    on(erase_btn.click, erase, [patient_dd, confirm],
+       [patient_dd, confirm, sessions_df, session_dd, plot, patient_msg], msg_box=patient_msg)
+
+    def create_code(user):
+        code = new_patient_code()
+        pid = store.patient_for_code(code, actor=user.actor)
+        return {patient_dd: gr.update(choices=patient_choices(user)),
+                patient_msg: views.status(f"New personal code for patient {_short(pid)}: {code}  "
+                                          "(write it down now; it is not shown again).")}
+    on(code_btn.click, create_code, [], [patient_dd, patient_msg], msg_box=patient_msg)
+
+    # --- profiles ------------------------------------------------------------------
+    def open_profile(user, name):
+        if not name:
+            raise InputError("Choose a profile first.")
+        for folder in (clinic_dir, PROFILE_DIR):
+            path = folder / f"{name}.yaml"
+            if path.exists():
+                where = "clinic copy" if folder == clinic_dir else "shipped profile"
+                return {editor: path.read_text(encoding="utf-8"),
+                        check: views.status(f"Opened {name} ({where})."), test_state: None, test_chat: []}
+        raise InputError(f"No profile named {name}.")
+    on(load_btn.click, open_profile, [profile_dd], [editor, check, test_state, test_chat], msg_box=check)
+
+    def validate(text: str):
+        try:
+            return parse_profile(text or "", "profile"), None
+        except ProfileError as exc:
+            return None, str(exc)
+
+    def check_profile(user, text):
+        prof, err = validate(text)
+        return {check: views.status(err, "error") if err else views.status(f"{prof.name}: no problems found.")}
+    on(validate_btn.click, check_profile, [editor], [check], msg_box=check)
+
+    def save_profile(user, text):
+        prof, err = validate(text)
+        if err:
+            return {check: views.status(f"Not saved. {err}", "error")}
+        clinic_dir.mkdir(parents=True, exist_ok=True)
+        path = clinic_dir / f"{prof.name}.yaml"
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)  # atomic: a half-written profile is never read
+        log.info("profile %s saved by %s", prof.name, user.actor)
+        return {check: views.status(f"Saved {prof.name} to the clinic's profiles."),
+                profile_dd: gr.update(choices=profile_choices(), value=prof.name)}
+    on(save_btn.click, save_profile, [editor], [check, profile_dd], msg_box=check)
+
+    def test_send(user, text, message, history, state):
+        from attune.agent.turn import collect, run_turn
+
+        prof, err = validate(text)
+        if err:
+            return {check: views.status(f"Fix the profile before a test chat. {err}", "error")}
+        if not (message or "").strip():
+            raise InputError("Type a test message first.")
+        if state is None or state[2] != text:
+            if state is not None:
+                state[0].store.close()
+            sctx = scratch_context(ctx, prof)
+            state = (sctx, sctx.start_session("profile-test", profile=prof.name), text)
+        done = collect(run_turn(state[0], state[1], message))
+        extra = " [a piece was composed]" if done.music else ""
+        history = list(history or []) + [{"role": "user", "content": message},
+                                         {"role": "assistant", "content": f"{done.reply}{extra}"}]
+        return {test_chat: history, test_box: "", test_state: state, check: ""}
+    on(test_btn.click, test_send, [editor, test_box, test_chat, test_state], [test_chat, test_box, test_state, check],
+       msg_box=check)
+    on(test_reset.click, lambda user: {test_chat: [], test_state: None}, [], [test_chat, test_state])
+
+    # --- clinic outcomes ---------------------------------------------------------
+    def clinic(user):
+        summary = outcomes.clinic_summary(outcomes.collect_pairs(store, user.actor))
+        if summary["withheld"]:
+            return {outcome_md: summary["message"]}
+        pct = lambda x: "n/a" if x is None else f"{100 * x:.0f}%"  # noqa: E731
+        num = lambda x: "n/a" if x is None else f"{x:+.2f}"  # noqa: E731
+        md = (f"**{summary['pieces_rated']}** pieces were rated before and after listening.\n\n"
+              f"- Ratings improved after music: **{summary['improved']}** ({pct(summary['improved_share'])})\n"
+              f"- Distress (SUDS) fell: **{summary['suds_fell']}** times\n"
+              f"- Mean change in distress (SUDS, 0-10): {num(summary['mean_suds_change'])}\n"
+              f"- Mean change in mood (SAM valence, 1-9): {num(summary['mean_valence_change'])}\n"
+              f"- Mean change in energy (SAM arousal, 1-9): {num(summary['mean_arousal_change'])}")
+        return {outcome_md: md}
+    on(outcome_btn.click, clinic, [], [outcome_md], msg_box=login_msg)
+
+    def research(user, eps):
+        release = outcomes.dp_release(outcomes.collect_pairs(store, user.actor), float(eps))
+        folder = _export_dir()
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+        jpath = folder / f"attune-research-eps{float(eps):g}-{stamp}.json"
+        cpath = folder / f"attune-research-eps{float(eps):g}-{stamp}.csv"
+        jpath.write_text(json.dumps(release, indent=2), encoding="utf-8")
+        cpath.write_text(outcomes.dp_csv(release), encoding="utf-8")
+        return {dp_file: [str(jpath), str(cpath)],
+                dp_md: (f"Research export made with **ε = {release['epsilon_total']:g}** in total "
+                        f"({release['epsilon_per_statistic']:.3g} per statistic), {release['mechanism']}; "
+                        f"unit of privacy: {release['unit_of_privacy']}.")}
+    on(dp_btn.click, research, [epsilon], [dp_file, dp_md], msg_box=login_msg)
+
+    # --- users (admins only) -------------------------------------------------------
+    def save_user(user, name, pw, role):
+        if not user.is_admin:
+            raise InputError("Only an administrator can add users.")
+        auth.create_user(store, name, pw, role)
+        return {user_msg: views.status(f"Saved user {name.strip().lower()} ({role})."), new_pass: ""}
+    on(user_btn.click, save_user, [new_user, new_pass, new_role], [user_msg, new_pass], msg_box=user_msg)
+
+
+def _remove_piece_files(pieces: list[dict], root: Path) -> int:
+    """Delete the audio, MIDI, score and picture files of erased pieces (only inside ``root``)."""
+    removed = 0
+    root = Path(root).resolve()
+    for p in pieces:
+        for key in ("wav", "ogg", "midi", "musicxml", "png"):
+            value = p.get(key)
+            if not value:
+                continue
+            path = Path(value).resolve()
+            try:
+                path.relative_to(root)
+            except ValueError:
+                continue
+            if path.is_file():
+                path.unlink()
+                removed += 1
+    return removed
