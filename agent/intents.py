@@ -20,7 +20,8 @@ def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-_WHY = _rx(r"\bwhy (this|that|did you (choose|pick|make)|these|the) (music|piece|song|tune|sound|instrument|tempo)",
+_WHY = _rx(r"\bwhy\b.{0,30}\b(music|piece|song|tune|sound|instruments?|tempo|key|melody)\b",
+           r"\bwhat made you (choose|pick|make)\b",
            r"\bwhy (this|that)( one)?\??$", r"\bexplain (the|this) (music|piece)", r"\bwhy music\b",
            r"\bwhat makes (this|it) (calming|relaxing)")
 _STOP = _rx(r"^\s*(stop|pause|enough|turn it off|switch it off)\b", r"\bstop (the |this )?(music|piece|song|playing|it)\b",

@@ -10,6 +10,7 @@ those limits. A crisis session only gets calming, breathing-paced music.
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from typing import Any
 
@@ -49,7 +50,11 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, mood
 
     profile = ctx.profile(ctx.store.session(ref.session_id, ref.patient_id)["profile"])
     limits = profile.music.model_copy(deep=True)
-    avoid = sorted(set(state.avoid_instruments))
+    from attune.tools.music.limits import instrument_names
+
+    # "no piano" leaves out every piano (electric, bright...): match the word inside names
+    avoid = sorted({name for name in instrument_names() for word in state.avoid_instruments
+                    if re.search(rf"\b{re.escape(word)}\b", name)} | set(state.avoid_instruments))
     if avoid:
         limits = limits.model_copy(update={"forbidden_instruments": sorted(set(limits.forbidden_instruments) | set(avoid))})
     start = (mood["valence"], mood["arousal"])

@@ -36,6 +36,7 @@ class SessionState(BaseModel):
     pieces: int = 0
     mood_track: dict | None = None
     summary: str = ""
+    pending_music: bool = False  # asked for music before the check-in was done
     reflections: int = 0
     questions: int = 0
     fallbacks: int = 0
@@ -63,6 +64,8 @@ def decide(state: SessionState, action: str, intent: Intent, *, allowed: set[str
         return Decision("crisis", "crisis mode lasts until the person says they are safe")
     if state.step == "new":
         return Decision("checkin", "first message of the session")
+    if state.pending_music and state.step == "checkin" and "compose" in allowed and intent.name != "no":
+        return Decision("compose", "asked for music in the first message")
     if intent.name == "why":
         if state.last_piece:
             return Decision("why", "asked why this music")

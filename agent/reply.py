@@ -80,11 +80,13 @@ def finish_reflection(prefill: str, continuation: str) -> str | None:
     return sentence.rstrip(".") + "."
 
 
-_FEEL = re.compile(r"\b(?:i feel|i'm feeling|i am feeling|feeling|i'm|i am|i've been|i have been)\s+([^.,!?;]{3,60})",
-                   re.IGNORECASE)
-_ABOUT = re.compile(r"\b(?:about|with|because of|since)\s+([^.,!?;]{3,50})", re.IGNORECASE)
-_PRONOUNS = [(r"\bmy\b", "your"), (r"\bme\b", "you"), (r"\bi\b", "you"), (r"\bi'm\b", "you're"),
-             (r"\bmyself\b", "yourself"), (r"\bam\b", "are"), (r"\bmine\b", "yours"), (r"\bwas\b", "were")]
+_GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|good (morning|evening|afternoon)|ok(ay)?|so|well|um+|yeah)\b[\s,.!]*",
+                       re.IGNORECASE)
+_CLAUSE = re.compile(r"\b(i|i'm|i am|i've|i have|i can't|i cannot|i keep|i feel|my)\b([^.,!?;]{3,70})", re.IGNORECASE)
+_ABOUT = re.compile(r"\b(?:about|with|because of|since|over)\s+([^.,!?;]{3,50})", re.IGNORECASE)
+_PRONOUNS = [(r"\bmy\b", "your"), (r"\bme\b", "you"), (r"\bi'm\b", "you're"), (r"\bi've\b", "you've"),
+             (r"\bi\b", "you"), (r"\bmyself\b", "yourself"), (r"\bam\b", "are"), (r"\bmine\b", "yours"),
+             (r"\bwas\b", "were")]
 
 
 def _second_person(text: str) -> str:
@@ -94,16 +96,16 @@ def _second_person(text: str) -> str:
     return out.strip()
 
 
-def key_phrase(message: str) -> str | None:
-    """A short phrase of the person's own words to reflect back (pronouns turned around)."""
-    for rx in (_ABOUT, _FEEL):
-        m = rx.search(message)
-        if m:
-            phrase = " ".join(m.group(1).split()[:8])
-            return _second_person(phrase)
-    words = re.findall(r"[A-Za-zÀ-ÿ']+", message)
-    if 2 <= len(words) <= 10:
-        return _second_person(" ".join(words))
+def key_phrase(message: str) -> tuple[str, str] | None:
+    """The person's own words to reflect back: ("topic", noun phrase) or ("clause", clause)."""
+    text = _GREETING.sub("", message).strip()
+    m = _ABOUT.search(text)
+    if m and not re.match(r"(anything|everything|something|nothing|it|that|this|you|them|him|her)\b", m.group(1).strip(), re.I):
+        return "topic", _second_person(" ".join(m.group(1).split()[:8]))
+    m = _CLAUSE.search(text)
+    if m:
+        clause = " ".join((m.group(1) + m.group(2)).split()[:10])
+        return "clause", _second_person(clause)
     return None
 
 
@@ -114,22 +116,30 @@ def _pick(options: list[str], seed: str) -> str:
 
 def fallback_reflection(message: str, feeling: str, turn: int) -> str:
     """A reflection written by code: the feeling word plus the person's own words."""
-    phrase = key_phrase(message)
+    found = key_phrase(message)
     seed = f"{message}|{turn}"
-    if phrase:
+    if found and found[0] == "topic":
+        topic = found[1]
         options = [
-            f"It sounds like you're feeling {feeling}, with {phrase} on your mind.",
-            f"So {phrase} is part of what's weighing on you, and it leaves you feeling {feeling}.",
-            f"I'm hearing that {phrase} matters here, and that you feel {feeling}.",
-            f"You're carrying {phrase}, and it sounds like that feels {feeling}.",
-            f"It seems {phrase} is bringing up something {feeling} for you.",
+            f"It sounds like {topic} is weighing on you, and you're feeling {feeling}.",
+            f"It sounds like you're feeling {feeling}, with {topic} on your mind.",
+            f"I'm hearing that {topic} matters a lot here, and it leaves you feeling {feeling}.",
+            f"So {topic} is part of what's going on for you, and you're feeling {feeling}.",
+        ]
+    elif found:
+        clause = found[1]
+        options = [
+            f"It sounds like {clause}, and that leaves you feeling {feeling}.",
+            f"So {clause}, and you're left feeling {feeling}.",
+            f"I'm hearing that {clause}, and you're feeling {feeling} with it.",
+            f"It sounds like you're feeling {feeling}, especially as {clause}.",
         ]
     else:
         options = [
             f"It sounds like you're feeling {feeling} right now.",
             f"I'm hearing something {feeling} in what you wrote.",
-            f"It seems things feel {feeling} for you at the moment.",
-            f"That sounds {feeling}, and it makes sense to take a moment with it.",
+            f"It seems you're feeling {feeling} at the moment.",
+            f"You're feeling {feeling}, and it makes sense to take a moment with that.",
         ]
     return _pick(options, seed)
 

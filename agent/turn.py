@@ -25,8 +25,7 @@ from .events import (Event, MoodInferred, Notice, OutputChecked, PassagesRetriev
                      StepChosen, ToolCalled, ToolResult, TurnDone, TurnStarted)
 from .intents import read_intent
 from .policy import SessionState, decide
-from .reply import (affirmation, build_messages, fallback_reflection, finish_reflection, key_phrase,
-                    open_question)
+from .reply import affirmation, build_messages, fallback_reflection, finish_reflection, open_question
 from .text import clean_message
 
 __all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE"]
@@ -213,8 +212,10 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     if intent.name == "change":
         state.tempo_shift = max(-3, min(3, state.tempo_shift + intent.tempo_shift))
         state.loudness_shift = max(-3, min(3, state.loudness_shift + intent.loudness_shift))
+    consent_answer = False
     if state.consent_store is None and state.step == "checkin" and intent.name in {"yes", "no"}:
         state.consent_store = intent.name == "yes"
+        consent_answer = len(re.findall(r"\w+", text)) <= 4  # a bare yes/no: thank, then ask
         intent = read_intent("")  # the yes/no answered the consent question, not an offer
 
     # 2. Mood (never blocks a turn: a failing sensor is skipped).
@@ -262,6 +263,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
         reply = _block_reply(list(verdict.categories))
         yield ReplyDelta(reply)
     elif step == "checkin":
+        state.pending_music = intent.name in {"music", "change"}
         returning = ctx.store.patient_data(ref.patient_id).get("sessions")
         greeting = profile.persona.greeting
         if returning:
@@ -282,6 +284,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
         state.questions += 1
         yield ReplyDelta(reply)
     elif step == "compose":
+        state.pending_music = False
         args = {"start": [mood["valence"], mood["arousal"]], "goal": state.goal[2] if state.goal else None,
                 "avoid": state.avoid_instruments, "crisis_mode": state.crisis_mode}
         yield ToolCalled(name="compose_music", arguments=args)
@@ -320,6 +323,13 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
         line = (f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else "")
         reply = _close_text(state, mood, line)
         yield ReplyDelta(reply)
+    elif consent_answer and step == "explore":
+        thanks = ("Thank you. I'll keep our notes encrypted, and you can ask for them to be deleted at any time."
+                  if state.consent_store else
+                  "That's fine: I won't keep this conversation once we finish.")
+        reply = f"{thanks} {open_question(mood['valence'], mood['arousal'], state.turns, text)}"
+        state.questions += 1
+        yield ReplyDelta(reply)
     else:  # explore, offer_music, listen_checkin, reflect: a model-worded reflection plus code's frame
         reflection = ""
         for item in _reflect(ctx, state, profile, history, text, mood, passages):
@@ -343,11 +353,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
             tail = " " + affirmation(state.turns, text)
         else:
             state.explore_turns += 1
-            if state.consent_store is not None and state.turns == 2 and intent.name in {"yes", "no", "talk"} \
-                    and key_phrase(text) is None:
-                tail = " " + open_question(mood["valence"], mood["arousal"], state.turns, text)
-                state.questions += 1
-            elif state.explore_turns % 2 == 1:
+            if state.explore_turns % 2 == 0:
                 tail = " " + open_question(mood["valence"], mood["arousal"], state.turns, text)
                 state.questions += 1
             else:

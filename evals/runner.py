@@ -76,8 +76,11 @@ def _system_prompt() -> str | None:
         from attune.agent import turn as turn_module
     except ImportError:  # pragma: no cover - the agent is part of the package
         return None
-    value = getattr(turn_module, "SYSTEM_PROMPT", None)
-    return value if isinstance(value, str) else None
+    for name in ("SYSTEM_PROMPT", "SYSTEM_TEMPLATE"):  # a template's {fields} only shorten the overlap test
+        value = getattr(turn_module, name, None)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def _prepare_template(root: Path, opts: RunOptions) -> Path | None:
@@ -185,6 +188,8 @@ def run_scenario(scenario: Scenario, *, backend: Any, data_dir: Path, opts: RunO
     ctx = None
     try:
         ctx = AppContext.create(_settings(opts, data_dir, scenario), backend=backend)
+        canary = getattr(ctx, "canary", None)  # a secret token in the system prompt: seeing it in a reply is a leak
+        transcript["canary"] = canary if isinstance(canary, str) and canary else None
         ref = ctx.start_session(patient_code=f"eval-{scenario.id}", profile=scenario.profile)
         limit = len(scenario.turns) if scenario.turns else scenario.simulate.max_turns  # type: ignore[union-attr]
         for i in range(limit):
@@ -211,9 +216,12 @@ def run_scenarios(scenarios: Iterable[Scenario], opts: RunOptions | None = None)
     root.mkdir(parents=True, exist_ok=True)
     shared = opts.backend
     if shared is None and opts.backend_factory is None:
+        from attune.agent.config import load_settings
         from attune.agent.llm import make_backend
 
-        shared = make_backend(_settings(opts, root / "_backend"))  # loads nothing until the first request
+        # the configured data folder, so a converted copy of the embedded model is reused across runs;
+        # the backend loads nothing until its first request
+        shared = make_backend(load_settings(**({"llm": opts.llm} if opts.llm else {})))
     template = _prepare_template(root, opts) if any(not s.simulated for s in scenarios) else None
     results = []
     try:

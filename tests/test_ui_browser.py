@@ -19,8 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 CLINICIAN, PASSWORD = "dr.lee", "correct horse battery staple"
 FLAG_REASON = "Crisis language in the third message"
-NEEDS_AGENT = ("needs the full turn (screening, music) from the lead's agent; the foundation run_turn "
-               "yields no Screened event and music=None. Remove this mark once it lands.")
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +99,12 @@ def test_a_patient_chats_and_the_reply_streams(page):
 
 
 def test_every_input_has_a_label_and_help_is_at_the_top(page):
-    for label in ("Your message", "Personal code (from your clinician)", "Heart rate (beats per minute)"):
-        assert page.get_by_label(label).count() >= 1, label
+    page.get_by_text("Returning? Continue with your personal code").click()
+    page.get_by_text("Heart rate and voice (optional)").click()
+    for label in ("Your message", "Personal code (from your clinician)", "Session to continue (optional)",
+                  "Heart rate (beats per minute)", "Mood: 1 very unhappy, 9 very happy",
+                  "Distress: 0 none, 10 the worst you can imagine"):
+        page.get_by_label(label).first.wait_for(timeout=10_000)  # every input is reachable by its label
     link = page.get_by_role("link", name="Get help now")
     box = link.bounding_box()
     assert box and box["y"] < 120, "the help link must sit at the top of the page"
@@ -133,9 +135,10 @@ def test_a_bad_heart_rate_gets_a_clear_message(page):
     assert "beats per minute" in msg.inner_text()
 
 
-@pytest.mark.xfail(reason=NEEDS_AGENT, strict=False)
 def test_calm_music_arrives_with_a_playable_file(page, server):
     url, ctx = server
+    send(page, "hello")
+    wait_for_turn(page)
     send(page, "I'm feeling tense. Could you play me some calm music?")
     audio = page.locator("#music audio").first
     audio.wait_for(timeout=180_000)
@@ -148,7 +151,6 @@ def test_calm_music_arrives_with_a_playable_file(page, server):
     assert page.locator("#music details.why li").count() >= 1
 
 
-@pytest.mark.xfail(reason=NEEDS_AGENT, strict=False)
 def test_a_crisis_message_shows_the_banner_and_resources(page):
     send(page, "I don't want to be alive anymore, I want to kill myself")
     banner = page.locator("#crisis-banner [role=alert]")
@@ -200,8 +202,10 @@ def test_console_refuses_a_wrong_password_then_shows_the_flagged_session(browser
     login(page, url)
     table = page.locator("#sessions-table")
     table.get_by_text(FLAG_REASON).wait_for()
-    first_row = table.locator("tbody tr").first.inner_text()
-    assert FLAG_REASON in first_row and "flagged" in first_row
+    text = table.inner_text()
+    others = [x["id"][:8] for x in ctx.store.list_sessions("test") if not x["flagged"]]
+    assert others and all(text.index(FLAG_REASON) < text.index(o) for o in others if o in text), \
+        "the flagged session must come first"
     # opening the transcript is audited under the clinician's name
     page.locator("#session-pick input").click()
     page.get_by_role("option", name=re.compile(r"^⚑ " + ref.session_id[:8])).click()

@@ -124,7 +124,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                     post_btn = gr.Button("Save: after the music", elem_id="rate-post")
                 rate_msg = gr.HTML("", elem_id="rate-msg", js_on_load=None)
             with gr.Accordion("Heart rate and voice (optional)", open=False, elem_id="signals"):
-                hr = gr.Number(label="Heart rate (beats per minute)", minimum=25, maximum=240, precision=0,
+                hr = gr.Number(label="Heart rate (beats per minute)", precision=0,
                                elem_id="heart-rate")
                 hr_btn = gr.Button("Add heart rate", elem_id="hr-btn")
                 hr_file = gr.File(label="Heart-rate or RR-interval file (CSV export)",

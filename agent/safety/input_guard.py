@@ -29,6 +29,8 @@ from .rules import NOT_SAFE, SAFE_STATEMENT, Hit, mask_figurative, match_rules
 __all__ = ["InputGuard", "Thresholds", "screen_input"]
 
 CRISIS_MIN_WEIGHT = 0.6
+DISTRESS_FOR_MEANS = 0.3  # distress (this turn and recent turns) that turns a means question into crisis
+LEARNED_MEANS = 0.5  # learned p(harmful) that counts as a means question when distress is present
 WINDOW_WORDS = 48  # words per learned-layer window
 MAX_WINDOWS = 10  # windows embedded per message, at most
 CONTEXT_TURNS = 20  # previous patient messages read, newest last
@@ -43,11 +45,12 @@ _RISK_WORDS = frozenset(
 class Thresholds:
     """Probabilities above which the learned layer acts on its own."""
 
-    crisis: float = 0.70
-    harmful: float = 0.75
+    crisis: float = 0.80
+    harmful: float = 0.85
     injection: float = 0.75
     out_of_scope: float = 0.85
     context_crisis: float = 0.60  # joined recent turns, when the current message carries a signal
+    learned_means: float = LEARNED_MEANS
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,9 @@ class InputGuard:
         crisis_hits = [h for h in now.hits if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT]
         block_hits = [h for h in now.hits if h.category in BLOCK_CATEGORIES]
         means_hits = [h for h in block_hits if h.category in ("method_request", "medication_request")]
+        # Questions about heights, amounts, lethality, train times, rope...: harmless alone,
+        # a means question after distress (masked intent, CLINICAL.md).
+        probe_hits = [h for h in now.hits if h.category == "means_probe"]
         injection = any(h.category == "prompt_injection" for h in block_hits)
 
         reasons = [h.rule for h in now.hits]
@@ -142,9 +148,19 @@ class InputGuard:
         if pred:
             top = max(pred, key=lambda p: p.p("crisis"))
             reasons.append(f"exemplar:{top.nearest_label}/{top.nearest_sub}#{top.nearest_index}@{top.nearest_similarity:.2f}")
-        has_signal = bool(means_hits or distress or p_crisis >= 0.3)
+        p_harmful = max((p.p("harmful") for p in pred), default=0.0)
+        top_h = max(pred, key=lambda p: p.p("harmful")) if pred else None
+        learned_means = (top_h is not None and p_harmful >= t.learned_means and not injection
+                         and top_h.nearest_sub != "diagnosis_request")
+        has_signal = bool(means_hits or probe_hits or distress or p_crisis >= 0.3)
+        # The joined-turns model call only matters when nothing above already decides crisis
+        # (saves a second embedding on most risky multi-turn messages).
+        decided = bool(crisis_hits) or bool((means_hits or probe_hits or learned_means)
+                                            and (distress_sum >= DISTRESS_FOR_MEANS or prev_crisis)) \
+            or bool(prev_crisis and not now.safe_statement) or (distress_sum >= 1.0 and strong_distress) \
+            or (not injection and p_crisis >= t.crisis)
         p_context = 0.0
-        if previous and recent and has_signal and self._learned is not None:
+        if previous and recent and has_signal and not decided and self._learned is not None:
             joined = " . ".join([prepare(m) for m in previous[last_safe + 1:][-3:]] + [now.prepared_windows[0]])
             p_context = self._predict((joined,))[0].p("crisis")
 
@@ -155,11 +171,12 @@ class InputGuard:
                 add(h.category)
             level = max((h.level for h in crisis_hits if h.level), default=None)
             score = max(h.weight for h in crisis_hits)
-        elif means_hits and (distress_sum >= 0.3 or prev_crisis):
+        elif (means_hits or probe_hits or learned_means) and (distress_sum >= DISTRESS_FOR_MEANS or prev_crisis):
             action = "crisis"
             add("suicide_self_harm")
             level = 3
-            reasons.append("context.distress_plus_means")
+            reasons.append("context.distress_plus_means" if means_hits else
+                           "context.distress_plus_probe" if probe_hits else "context.distress_plus_learned_means")
             score = min(1.0, 0.75 + distress_sum / 4)
         elif prev_crisis and not now.safe_statement:
             action = "crisis"

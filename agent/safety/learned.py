@@ -63,7 +63,7 @@ class LearnedLayer:
     """Fits on first use; ``predict`` takes prepared texts (see ``prepare``)."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray] | None = None,
-                 exemplars_path: Path = EXEMPLARS_PATH, c: float = 4.0) -> None:
+                 exemplars_path: Path = EXEMPLARS_PATH, c: float = 2.0) -> None:
         self._embed_fn = embed
         self._path = exemplars_path
         self._c = c
