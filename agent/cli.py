@@ -27,6 +27,7 @@ _REGISTRARS = (
     "attune.knowledge.cli",
     "attune.evals.cli",
     "attune.agent.bench",
+    "attune.ui.cli",
 )
 
 

@@ -89,6 +89,24 @@ class AppContext:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return cls(settings=settings, store=open_store(settings), backend=backend or make_backend(settings))
 
+    def warm_up(self) -> dict[str, float]:
+        """Load the slow parts now (model, screens, mood head, index) so the first turn is quick."""
+        import time
+
+        timings: dict[str, float] = {}
+
+        def timed(name: str, fn) -> None:
+            start = time.perf_counter()
+            fn()
+            timings[name] = round(time.perf_counter() - start, 2)
+
+        timed("screens", lambda: self.input_guard.screen("warming up"))
+        timed("mood", lambda: __import__("attune.tools.mood", fromlist=["infer_text"]).infer_text("warming up"))
+        timed("knowledge", lambda: self.retriever.search("calm music", k=1))
+        if hasattr(self.backend.model, "load"):
+            timed("model", self.backend.model.load)
+        return timings
+
     def start_session(self, patient_code: str = LOCAL_PATIENT_CODE, profile: str | None = None) -> SessionRef:
         patient_id = self.store.patient_for_code(patient_code)
         sid = self.store.create_session(patient_id, profile or self.settings.profile)

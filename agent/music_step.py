@@ -106,15 +106,15 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, mood
     for p in passages[:2]:
         why.append(f"Guidance: {p['title']} [{p['id']}] ({p['source']}).")
     plan_json = plan.model_dump(mode="json")
+    public = {"wav": str(files.wav), "ogg": str(files.ogg) if files.ogg else None, "midi": str(files.midi),
+              "musicxml": str(files.musicxml), "png": str(files.png) if files.png else None}
     record = {"plan": plan_json, "why": why, "choice": choice, "context": context, "target_words": target_words,
-              "files": {k: str(v) for k, v in files.model_dump().items() if isinstance(v, str) or hasattr(v, "name")},
-              "duration_s": files.duration_s, "breaths_per_minute": breaths}
+              **public, "duration_s": files.duration_s, "seconds": files.duration_s, "breaths_per_minute": breaths,
+              "sources": [{"id": p["id"], "title": p["title"], "source": p.get("source", "")} for p in passages[:2]]}
     ctx.store.add_piece(ref.patient_id, ref.session_id, record, piece_id=piece_id)
     memory.setdefault("music_history", []).append({"piece_id": piece_id, "choice": choice, "context": context})
     del memory["music_history"][:-50]
     ctx.store.set_patient_data(ref.patient_id, memory)
-    return {"piece_id": piece_id, "wav": str(files.wav), "ogg": str(files.ogg) if files.ogg else None,
-            "midi": str(files.midi), "musicxml": str(files.musicxml), "png": str(files.png) if files.png else None,
-            "plan": plan_json, "why": why, "breaths_per_minute": breaths, "seconds": files.duration_s,
+    return {"piece_id": piece_id, **public, "plan": plan_json, "why": why, "breaths_per_minute": breaths, "seconds": files.duration_s,
             "target_words": target_words, "instruments": instruments, "choice": choice,
             "end_bpm": plan.segments[-1].bpm}

@@ -21,10 +21,13 @@ __all__ = ["ReplyFrame", "build_messages", "finish_reflection", "fallback_reflec
 
 EXAMPLES = [
     ("I've been so stressed with exams, I can't switch off at night.",
-     "It sounds like you're feeling wound up, with exams following you into the night."),
+     "It sounds like you're feeling wound up, maybe because the exams follow you into the night."),
     ("My dog died last week and the house feels empty.",
-     "It sounds like you're feeling the loss of your dog, and the quiet at home makes it sharper."),
+     "It sounds like you're feeling lonely, maybe because the house is so quiet without your dog."),
 ]
+_STOPWORDS = set("""the and that this with have has had was were are you your for from not but just
+about they them their there what when then than been being into over some more very really feel
+feeling feels it's i'm i've don't can't because maybe like""".split())
 MAX_REFLECTION_WORDS = 32
 
 
@@ -58,7 +61,23 @@ _BAD = re.compile(r"(dear |sincerely|as an ai language model|<\||\bi am a (human
                   r"\bsubject:|\bregards\b|https?://)", re.IGNORECASE)
 
 
-def finish_reflection(prefill: str, continuation: str) -> str | None:
+def grounded(continuation: str, message: str) -> bool:
+    """True when the model's words share a content word (by its first 4 letters) with the message."""
+    def stems(text: str) -> set[str]:
+        return {w[:4] for w in re.findall(r"[a-zà-ÿ']{4,}", text.lower()) if w not in _STOPWORDS}
+    return bool(stems(continuation) & stems(message))
+
+
+def because_clause(message: str) -> str | None:
+    """The person's own words as a reason, turned to the second person ("your rent is due")."""
+    found = key_phrase(message)
+    if not found:
+        return None
+    kind, words = found
+    return f"of {words}" if kind == "topic" else words
+
+
+def finish_reflection(prefill: str, continuation: str, allow_empty: bool = False) -> str | None:
     """The reflection sentence, or None when the model's words do not pass."""
     text = continuation.replace("\n", " ")
     # cut where the small model starts talking about itself or adds a second thought
@@ -73,7 +92,7 @@ def finish_reflection(prefill: str, continuation: str) -> str | None:
     sentence = f"{prefill}{(' ' if text and not text.startswith((',', ' ')) else '')}{text}".strip()
     sentence = re.sub(r"\s+", " ", sentence).strip()
     words = sentence.split()
-    if len(text.split()) < 1 or len(words) > MAX_REFLECTION_WORDS or _BAD.search(sentence):
+    if (len(text.split()) < 1 and not allow_empty) or len(words) > MAX_REFLECTION_WORDS or _BAD.search(sentence):
         return None
     if re.search(r"\b(\w+) \1 \1\b", sentence.lower()):  # a stuck loop
         return None

@@ -25,7 +25,8 @@ from .events import (Event, MoodInferred, Notice, OutputChecked, PassagesRetriev
                      StepChosen, ToolCalled, ToolResult, TurnDone, TurnStarted)
 from .intents import read_intent
 from .policy import SessionState, decide
-from .reply import affirmation, build_messages, fallback_reflection, finish_reflection, open_question
+from .reply import (affirmation, because_clause, build_messages, fallback_reflection, finish_reflection, grounded,
+                    open_question)
 from .text import clean_message
 
 __all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE"]
@@ -115,13 +116,22 @@ def _block_reply(categories: list[str]) -> str:
 
 def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict], text: str,
              mood: dict, passages: list[dict]) -> Iterator[Event | tuple[str, bool]]:
-    """Stream a one-sentence reflection; the last item is (sentence, used_fallback)."""
+    """Stream a one-sentence reflection; the last item is (sentence, used_fallback).
+
+    Every other turn the frame asks for meaning ("..., maybe because"): a complex
+    reflection. Its reason must be grounded in the person's words; if the model
+    invents one, code gives the reason in the person's own words instead.
+    """
     label = mood["label"]
     feeling = label if mood["confidence"] >= 0.2 and label not in {"neutral", "okay"} else None
-    prefill = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
+    recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
+    # a reason needs something to stand on: only ask for one when the message says enough
+    complex_frame = feeling is not None and state.turns % 2 == 0 and len(re.findall(r"[A-Za-zÀ-ÿ']{4,}", text)) >= 3
+    opening = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
+    prefill = f"{opening}, maybe because" if complex_frame else opening
     system = SYSTEM_TEMPLATE.format(name=profile.persona.name, tone=profile.persona.tone, canary=ctx.canary)
     messages = build_messages(system, history[-HISTORY_TURNS:], text, summary=state.summary)
-    yield ReplyDelta(prefill)
+    yield ReplyDelta(opening)
     parts: list[str] = []
     try:
         for piece in ctx.backend.stream(messages, prefill=prefill, max_new_tokens=40,
@@ -129,7 +139,10 @@ def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict],
             parts.append(piece)
     except BackendUnreachable as exc:
         yield Notice(str(exc))
-    sentence = finish_reflection(prefill, "".join(parts))
+    continuation = "".join(parts)
+    sentence = finish_reflection(prefill, continuation, allow_empty=feeling is not None and not complex_frame)
+    if sentence and complex_frame and not grounded(continuation, recent):
+        sentence = None  # an invented reason is worse than none
     problems: list[str] = []
     if sentence:
         verdict = ctx.output_guard.screen(sentence, canary=ctx.canary,
@@ -139,13 +152,17 @@ def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict],
         if not verdict.ok:
             sentence = None
     if sentence is None:
-        fb = fallback_reflection(text, feeling or "this way", state.turns)
-        if not fb.startswith(prefill):
-            fb = f"{prefill}, {fb[0].lower()}{fb[1:]}" if feeling is None else fb
-        yield ReplyDelta(fb[len(prefill):] if fb.startswith(prefill) else " " + fb)
+        reason = because_clause(text) if complex_frame else None
+        if reason:
+            fb = f"{opening}, maybe because {reason}."
+        else:
+            fb = fallback_reflection(text, feeling or "this way", state.turns)
+            if not fb.startswith(opening):
+                fb = f"{opening}, {fb[0].lower()}{fb[1:]}" if feeling is None else fb
+        yield ReplyDelta(fb[len(opening):] if fb.startswith(opening) else " " + fb)
         yield (fb, True)
         return
-    yield ReplyDelta(sentence[len(prefill):])
+    yield ReplyDelta(sentence[len(opening):])
     yield (sentence, False)
 
 

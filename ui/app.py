@@ -57,5 +57,9 @@ def serve(settings: Settings) -> None:
     created = auth.ensure_admin_from_env(ctx.store)
     if created:
         print(f"Created the administrator account {created!r} from ATTUNE_ADMIN_PASSWORD.", flush=True)
+    import threading
+
+    # the page serves at once; the model, screens and index load beside it
+    threading.Thread(target=ctx.warm_up, name="attune-warm-up", daemon=True).start()
     app = build_app(ctx)
     app.launch(server_name=settings.host, server_port=settings.port, **launch_kwargs(settings))

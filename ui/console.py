@@ -225,7 +225,9 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
                     out[msg_box] = views.status(err, "error")
             return out
         outs = list(dict.fromkeys([*base, *outputs, *([msg_box] if msg_box is not None else [])]))
-        trigger(wrapped, [user_state, *inputs], outs, concurrency_limit=limit, api_visibility="private")
+        # no full-page fade: the outputs include the whole console column
+        trigger(wrapped, [user_state, *inputs], outs, concurrency_limit=limit, api_visibility="private",
+                show_progress="hidden")
 
     # --- data helpers ---------------------------------------------------------
     def session_rows(user) -> tuple[list[list], list[tuple[str, str]]]:
@@ -262,7 +264,8 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
 
     login_outputs = base + [password, who, users_tab, sessions_df, session_dd, patient_dd, profile_dd]
     for trig in (login_btn.click, password.submit):
-        trig(do_login, [username, password], login_outputs, concurrency_limit=limit, api_visibility="private")
+        trig(do_login, [username, password], login_outputs, concurrency_limit=limit, api_visibility="private",
+             show_progress="hidden")
     logout_btn.click(lambda: signed_out(""), None, base, api_visibility="private")
 
     def tick(user):

@@ -80,7 +80,8 @@ def build_patient_page(ctx: AppContext, gr) -> None:
 
     # --- layout -------------------------------------------------------------
     gr.HTML("<header class='topbar'><span class='brand'>Attune</span>"
-            "<a class='help-link' href='#attune-help'>Get help now</a></header>",
+            "<a class='help-link' href='#attune-help'>Get help now</a></header>"
+            "<a class='help-link help-fab' href='#attune-help' aria-label='Get help now (always here)'>Help</a>",
             elem_id="attune-top", js_on_load=None)
     crisis = gr.HTML("", elem_id="crisis-banner", js_on_load=None)
     gr.Markdown(INTRO, elem_classes=["intro"])

@@ -415,6 +415,13 @@ class Store:
                                                 role=role, created_at=utcnow()))
             self._audit(conn, "admin", "write", "users")
 
+    def list_users(self) -> list[dict]:
+        """Clinician accounts without their password hashes."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s.users.c.username, s.users.c.role, s.users.c.created_at)
+                                .order_by(s.users.c.username)).all()
+        return [dict(r._mapping) for r in rows]
+
     def user(self, username: str) -> dict | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(s.users).where(s.users.c.username == username)).first()

@@ -1,0 +1,162 @@
+"""The web app's parts without a browser: HTML views, accounts, outcomes, exports."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from attune.agent.errors import InputError
+from attune.ui import auth, console, outcomes, views
+
+
+# --- views ---------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "\"'><b>",
+                                  "emoji 🎵 and 日本語"], ids=["script", "img-onerror", "quotes", "unicode"])
+def test_piece_reasons_and_sources_are_escaped(tmp_path, text):
+    html = views.piece_card({"piece_id": "p1", "why": [text]}, tmp_path,
+                            sources=[{"title": text, "source": text, "text": text}])
+    assert "<script>" not in html and "<img src=x" not in html and "<b>" not in html
+    assert "Why this music" in html
+
+
+def test_only_files_inside_the_pieces_folder_are_linked(tmp_path):
+    root = tmp_path / "pieces"
+    root.mkdir()
+    inside = root / "a.wav"
+    inside.write_bytes(b"RIFF")
+    outside = tmp_path / "secret.wav"
+    outside.write_bytes(b"RIFF")
+    assert views.file_url(inside, root).startswith(views.FILE_ROUTE)
+    assert views.file_url(outside, root) is None
+    assert views.file_url(root / ".." / "secret.wav", root) is None
+    assert views.file_url(root / "missing.wav", root) is None
+    card = views.piece_card({"piece_id": "x", "wav": str(inside), "midi": str(outside)}, root)
+    assert "<audio" in card and "Download WAV" in card and "Download MIDI" not in card
+
+
+@pytest.mark.parametrize("bpm, shown", [(None, False), (0, False), (6, True), (4.5, True)],
+                         ids=["none", "zero", "six", "fraction"])
+def test_pacer_only_when_paced(bpm, shown):
+    html = views.pacer(bpm)
+    assert bool(html) == shown
+    if shown:
+        assert f"animation-duration:{60 / bpm:.2f}s" in html
+
+
+def test_crisis_banner_is_an_alert_with_call_links():
+    html = views.crisis_banner([{"name": "Samaritans", "contact": "116 123", "kind": "call", "note": ""},
+                                {"name": "Chat", "contact": "https://example.org", "kind": "chat"}], "GB")
+    assert "role='alert'" in html and "tel:116123" in html and "href=\"https://example.org\"" in html
+
+
+# --- accounts --------------------------------------------------------------------
+def test_passwords_are_argon2_and_wrong_ones_refused(ctx):
+    auth.create_user(ctx.store, "Dr.Ana", "a long enough password", "admin")
+    row = ctx.store.user("dr.ana")
+    assert row["password_hash"].startswith("$argon2id$") and "a long enough" not in row["password_hash"]
+    user = auth.login(ctx.store, "dr.ana", "a long enough password")
+    assert user.is_admin and user.actor == "clinician:dr.ana"
+    for name, pw in (("dr.ana", "wrong password here"), ("nobody", "a long enough password"), ("", "")):
+        with pytest.raises(InputError, match="Wrong username or password"):
+            auth.login(ctx.store, name, pw)
+
+
+@pytest.mark.parametrize("name, pw, role", [("x", "a long enough password", "admin"),
+                                            ("ok-name", "short", "admin"),
+                                            ("ok-name", "a long enough password", "root")],
+                         ids=["short-name", "short-password", "bad-role"])
+def test_bad_accounts_are_refused(ctx, name, pw, role):
+    with pytest.raises(InputError):
+        auth.create_user(ctx.store, name, pw, role)
+
+
+def test_throttle_locks_after_repeated_failures(ctx):
+    auth.create_user(ctx.store, "dr.bo", "a long enough password")
+    throttle = auth.Throttle(max_failures=3, lock_seconds=60)
+    for _ in range(3):
+        with pytest.raises(InputError, match="Wrong"):
+            auth.login(ctx.store, "dr.bo", "nope nope nope", throttle)
+    with pytest.raises(InputError, match="Too many"):
+        auth.login(ctx.store, "dr.bo", "a long enough password", throttle)
+
+
+def test_idle_sign_out():
+    user = auth.Clinician("dr.cy", "clinician", time.monotonic() - 16 * 60)
+    assert auth.alive(user) is None
+    assert auth.alive(auth.touch(user)) is not None
+    assert auth.alive(None) is None
+
+
+def test_first_admin_from_the_environment(ctx, monkeypatch):
+    monkeypatch.setenv("ATTUNE_ADMIN_PASSWORD", "the first admin password")
+    assert auth.ensure_admin_from_env(ctx.store) == "admin"
+    assert auth.ensure_admin_from_env(ctx.store) is None  # never overwritten
+    assert auth.login(ctx.store, "admin", "the first admin password").is_admin
+
+
+# --- outcomes and exports ----------------------------------------------------------
+def _rate(ctx, code, pre_suds, post_suds, piece="p"):
+    ref = ctx.start_session(code)
+    ctx.store.add_rating(ref.patient_id, ref.session_id, "pre", {"suds": pre_suds, "sam_valence": 4}, piece_id=piece)
+    ctx.store.add_rating(ref.patient_id, ref.session_id, "post", {"suds": post_suds, "sam_valence": 6}, piece_id=piece)
+    return ref
+
+
+def test_clinic_summary_is_withheld_when_small_and_counts_when_not(ctx):
+    _rate(ctx, "a", 7, 4)
+    small = outcomes.clinic_summary(outcomes.collect_pairs(ctx.store, "clinician:t"))
+    assert small["withheld"] and "withheld" in small["message"]
+    for i, (a, b) in enumerate([(6, 6), (8, 3), (5, 2), (4, 5)]):
+        _rate(ctx, f"p{i}", a, b)
+    s = outcomes.clinic_summary(outcomes.collect_pairs(ctx.store, "clinician:t"))
+    assert not s["withheld"] and s["pieces_rated"] == 5 and s["suds_fell"] == 3 and s["improved"] == 3
+    assert "patient" not in json.dumps(s)  # nothing per patient
+
+
+def test_dp_release_states_epsilon_and_stays_in_bounds(ctx):
+    for i in range(6):
+        _rate(ctx, f"q{i}", 7, 3)
+    release = outcomes.dp_release(outcomes.collect_pairs(ctx.store, "clinician:t"), epsilon=0.5)
+    assert release["epsilon_total"] == 0.5
+    assert sum(r["epsilon"] for r in release["statistics"]) == pytest.approx(0.5)
+    for r in release["statistics"]:
+        lo, hi = r["bounds"]
+        assert r["noisy_mean"] is None or lo <= r["noisy_mean"] <= hi
+    assert "epsilon_total=0.5" in outcomes.dp_csv(release)
+    with pytest.raises(ValueError):
+        outcomes.dp_release([], epsilon=0)
+
+
+def test_patient_figure_draws_with_and_without_data(ctx):
+    ref = _rate(ctx, "fig", 7, 3)
+    pairs = outcomes.pairs_from_ratings(ref.patient_id, ctx.store.ratings(ref.patient_id))
+    moods = [{"valence": 0.1, "arousal": 0.5, "session_id": "s1"}, {"valence": 0.3, "arousal": 0.1, "session_id": "s2"}]
+    assert outcomes.patient_figure(moods, pairs).axes
+    assert outcomes.patient_figure([], []).axes
+
+
+def test_export_csv_holds_turns_and_ratings(ctx):
+    ref = _rate(ctx, "exp", 6, 2)
+    ctx.store.append_turn(ref.session_id, ref.patient_id, "patient", 'a "quoted", comma line')
+    text = console.export_csv(ctx.store.export_patient(ref.patient_id, "clinician:t"))
+    assert text.splitlines()[0] == "record,session_id,created_at,role_or_phase,content"
+    assert '"a ""quoted"", comma line"' in text and "\nrating," in text
+
+
+def test_patient_codes_are_readable_and_unique():
+    codes = {console.new_patient_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(len(c) == 14 and c.count("-") == 2 and not set(c) & set("01IO") for c in codes)
+
+
+def test_scratch_context_keeps_test_chats_out_of_the_patient_store(ctx):
+    from attune.prompts import load_profile
+
+    prof = load_profile("default").model_copy(update={"name": "draft-x"})
+    scratch = console.scratch_context(ctx, prof)
+    assert scratch.settings.data_dir != ctx.settings.data_dir
+    assert scratch.settings.resolved_database_url != ctx.settings.resolved_database_url
+    assert (scratch.settings.data_dir / "profiles" / "draft-x.yaml").exists()
+    scratch.store.close()
