@@ -40,6 +40,7 @@ class SessionState(BaseModel):
     reflections: int = 0
     questions: int = 0
     fallbacks: int = 0
+    code_worded: int = 0  # reflections code wrote by design (complex, from the person's words)
     started_at: str | None = None
     self_reports: list[dict] = Field(default_factory=list)
     readings: list[dict] = Field(default_factory=list)

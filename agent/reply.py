@@ -61,11 +61,20 @@ _BAD = re.compile(r"(dear |sincerely|as an ai language model|<\||\bi am a (human
                   r"\bsubject:|\bregards\b|https?://)", re.IGNORECASE)
 
 
-def grounded(continuation: str, message: str) -> bool:
-    """True when the model's words share a content word (by its first 4 letters) with the message."""
-    def stems(text: str) -> set[str]:
-        return {w[:4] for w in re.findall(r"[a-zà-ÿ']{4,}", text.lower()) if w not in _STOPWORDS}
-    return bool(stems(continuation) & stems(message))
+def _stems(text: str) -> set[str]:
+    return {w[:4] for w in re.findall(r"[a-zà-ÿ']{4,}", text.lower()) if w not in _STOPWORDS}
+
+
+def grounded(continuation: str, conversation: str) -> bool:
+    """True when most of the model's content words come from what the person said.
+
+    A reason the person never gave ("maybe because the exam was expensive") is
+    an invention; at least half of the reason's content words (by their first
+    four letters) must appear in the recent conversation.
+    """
+    said = _stems(conversation)
+    own = _stems(continuation)
+    return bool(own) and len(own & said) / len(own) >= 0.5
 
 
 def because_clause(message: str) -> str | None:
@@ -117,7 +126,10 @@ def _second_person(text: str) -> str:
 
 def key_phrase(message: str) -> tuple[str, str] | None:
     """The person's own words to reflect back: ("topic", noun phrase) or ("clause", clause)."""
-    text = _GREETING.sub("", message).strip()
+    text = _GREETING.sub("", message).strip().rstrip(".!?")
+    words = text.split()
+    if 3 <= len(words) <= 12 and re.search(r"\b(i|i'm|my|me|i've)\b", text, re.I) and not re.search(r"[?]", message):
+        return "clause", _second_person(text[0].lower() + text[1:])
     m = _ABOUT.search(text)
     if m and not re.match(r"(anything|everything|something|nothing|it|that|this|you|them|him|her)\b", m.group(1).strip(), re.I):
         return "topic", _second_person(" ".join(m.group(1).split()[:8]))

@@ -118,31 +118,46 @@ def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict],
              mood: dict, passages: list[dict]) -> Iterator[Event | tuple[str, bool]]:
     """Stream a one-sentence reflection; the last item is (sentence, used_fallback).
 
-    Every other turn the frame asks for meaning ("..., maybe because"): a complex
-    reflection. Its reason must be grounded in the person's words; if the model
-    invents one, code gives the reason in the person's own words instead.
+    Two frames alternate. A simple reflection: code starts "It sounds like
+    you're feeling <feeling>" and the model finishes the sentence. A complex
+    reflection links the feeling to the reason the person gave, in their own
+    words ("..., maybe because your rent is due"): code writes it, since the
+    small model invents reasons (measured: about half of its reasons were not
+    in what the person said). A model sentence that offers its own reason
+    must still be grounded in the conversation, or it is not shown.
     """
     label = mood["label"]
     feeling = label if mood["confidence"] >= 0.2 and label not in {"neutral", "okay"} else None
-    recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
-    # a reason needs something to stand on: only ask for one when the message says enough
-    complex_frame = feeling is not None and state.turns % 2 == 0 and len(re.findall(r"[A-Za-zÀ-ÿ']{4,}", text)) >= 3
     opening = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
-    prefill = f"{opening}, maybe because" if complex_frame else opening
+    recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
+    reason = because_clause(text) if feeling and state.turns % 2 == 0 else None
+    if reason:
+        state.code_worded += 1
+        sentence = f"{opening}, maybe because {reason}."
+        yield ReplyDelta(sentence)
+        yield (sentence, False)
+        return
     system = SYSTEM_TEMPLATE.format(name=profile.persona.name, tone=profile.persona.tone, canary=ctx.canary)
-    messages = build_messages(system, history[-HISTORY_TURNS:], text, summary=state.summary)
+    earlier = [h["content"] for h in history if h["role"] == "user"][-2:]
+    summary = (state.summary + " " if state.summary else "") + (
+        "They said earlier: " + " / ".join(e[:200] for e in earlier) if earlier else "")
+    messages = build_messages(system, [], text, summary=summary.strip())
     yield ReplyDelta(opening)
     parts: list[str] = []
     try:
-        for piece in ctx.backend.stream(messages, prefill=prefill, max_new_tokens=40,
+        for piece in ctx.backend.stream(messages, prefill=opening, max_new_tokens=40,
                                         stop=["\n", ". ", "? ", "! ", ", but"]):
             parts.append(piece)
     except BackendUnreachable as exc:
         yield Notice(str(exc))
     continuation = "".join(parts)
-    sentence = finish_reflection(prefill, continuation, allow_empty=feeling is not None and not complex_frame)
-    if sentence and complex_frame and not grounded(continuation, recent):
-        sentence = None  # an invented reason is worse than none
+    sentence = finish_reflection(opening, continuation, allow_empty=feeling is not None)
+    if sentence and "because" in continuation.lower():
+        own_reason = continuation.lower().split("because", 1)[1]
+        if not grounded(own_reason, recent):
+            sentence = finish_reflection(opening, continuation.lower().split(", maybe because")[0].split(" because")[0],
+                                         allow_empty=feeling is not None)
+            sentence = sentence if sentence and "because" not in sentence else None
     problems: list[str] = []
     if sentence:
         verdict = ctx.output_guard.screen(sentence, canary=ctx.canary,
@@ -152,13 +167,9 @@ def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict],
         if not verdict.ok:
             sentence = None
     if sentence is None:
-        reason = because_clause(text) if complex_frame else None
-        if reason:
-            fb = f"{opening}, maybe because {reason}."
-        else:
-            fb = fallback_reflection(text, feeling or "this way", state.turns)
-            if not fb.startswith(opening):
-                fb = f"{opening}, {fb[0].lower()}{fb[1:]}" if feeling is None else fb
+        fb = fallback_reflection(text, feeling or "this way", state.turns)
+        if not fb.startswith(opening):
+            fb = f"{opening}, {fb[0].lower()}{fb[1:]}" if feeling is None else fb
         yield ReplyDelta(fb[len(opening):] if fb.startswith(opening) else " " + fb)
         yield (fb, True)
         return
