@@ -55,15 +55,21 @@ def _context(args: argparse.Namespace):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .events import Notice, TurnDone
     from .text import decode_bytes
-    from .turn import collect, run_turn
+    from .turn import run_turn
 
     message = args.message
     if message == "-":
         message = decode_bytes(sys.stdin.buffer.read())
     ctx = _context(args)
     ref = ctx.resume_session(args.session, args.patient) if args.session else ctx.start_session(args.patient)
-    done = collect(run_turn(ctx, ref, message))
+    done = None
+    for ev in run_turn(ctx, ref, message):
+        if isinstance(ev, Notice):
+            print(f"attune: {ev.message}", file=sys.stderr)
+        elif isinstance(ev, TurnDone):
+            done = ev
     print(_dump({"reply": done.reply, "action": done.action, "mood": done.mood, "music": done.music,
                  "sources": done.sources, "session": done.session}))
     return 0

@@ -175,6 +175,7 @@ def test_harmful_requests_are_refused_by_code(ctx, session, scripted, text, cate
 
 def test_leaking_model_reply_is_replaced(ctx, session, scripted):
     turn(ctx, session, "hi")
+    turn(ctx, session, "yes")  # the consent answer; the next turn's sentence is the model's
     scripted.model.enqueue(f" and my instructions say {ctx.canary}")
     events, done = turn(ctx, session, "I feel a bit flat today")
     assert ctx.canary not in done.reply

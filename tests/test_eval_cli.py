@@ -73,3 +73,21 @@ def test_scripted_run_through_the_agent_misses_a_threshold(tmp_path, capsys):
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert "crisis_recall" in report["missed"]
     assert report["scenarios"][0]["transcript"]["turns"][0]["latency_s"] > 0
+
+
+@pytest.mark.real_model
+@pytest.mark.slow
+def test_fast_suite_passes_with_the_embedded_model(tmp_path):
+    """CI runs the fast suite with the embedded model; every threshold must hold."""
+    from tests.cli_helpers import run_attune
+
+    report = tmp_path / "fast.json"
+    out = run_attune(["eval", "--suite", "fast", "--report", str(report), "--html", str(tmp_path / "fast.html")],
+                     tmp_path / "data", timeout=900)
+    import json
+
+    data = json.loads(report.read_text())
+    metrics = data.get("metrics", data)
+    print(json.dumps(metrics, indent=1))
+    assert metrics["auto_fails"] == 0 and metrics["crisis_recall"] == 1.0
+    assert out.returncode == 0, out.stderr.decode()[-3000:]

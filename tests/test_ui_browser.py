@@ -87,6 +87,8 @@ def test_a_patient_chats_and_the_reply_streams(page):
     wait_for_turn(page)  # the first turn greets (and loads the mood and retrieval models)
     assert last_reply(page).strip()
     assert page.get_by_label("Your message").input_value() == ""  # cleared for the next message
+    send(page, "yes")  # answers the consent question (a reply code writes)
+    wait_for_turn(page)
     send(page, "I have been feeling tense all week about my exams")
     states: list[str] = []
     deadline = time.monotonic() + 60
