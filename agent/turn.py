@@ -252,6 +252,8 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     yield MoodInferred(valence=mood["valence"], arousal=mood["arousal"], label=mood["label"],
                        confidence=mood["confidence"], emotions=mood["emotions"], evidence=mood["evidence"])
 
+    state.summary = _running_summary(earlier, state)
+
     # 3. The step.
     over_time = (_now() - datetime.fromisoformat(state.started_at)) > timedelta(minutes=profile.session_minutes)
     decision = decide(state, policy_action, intent, allowed=set(profile.steps),
@@ -409,6 +411,31 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     mood_out = {k: mood[k] for k in ("valence", "arousal", "label", "confidence", "emotions")}
     yield TurnDone(reply=reply, action=verdict.action, mood=mood_out, music=_public_music(music), sources=sources,
                    session=ref.session_id, step=step, crisis=crisis)
+
+
+SUMMARY_CHARS = 320  # the small model's context is short: the summary stays within this
+
+
+def _running_summary(earlier: list[str], state: SessionState) -> str:
+    """What a long session has covered, in the person's own words, for the model's context.
+
+    The model sees the last two messages in full; anything older is folded into
+    this summary (key phrases, newest first, and how many pieces were played).
+    """
+    older = earlier[:-2]
+    if not older:
+        return ""
+    from .reply import key_phrase
+
+    phrases = []
+    for message in reversed(older):
+        found = key_phrase(message)
+        if found and found[1] not in phrases:
+            phrases.append(found[1])
+    text = "They have talked about: " + "; ".join(phrases) if phrases else ""
+    if state.pieces:
+        text += f". Pieces played so far: {state.pieces}"
+    return text[:SUMMARY_CHARS]
 
 
 def _compose(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict, passages: list[dict]) -> dict:
