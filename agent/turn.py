@@ -131,6 +131,8 @@ def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict],
     opening = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
     recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
     reason = because_clause(text) if feeling and state.turns % 2 == 0 else None
+    if reason and re.search(r"\b(feel|feeling|felt)\b", reason):
+        reason = None  # "feeling X because you feel Y" says nothing; the model reflects instead
     if reason:
         state.code_worded += 1
         sentence = f"{opening}, maybe because {reason}."
