@@ -21,13 +21,21 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 
 _WHY = _rx(r"\bwhy\b.{0,30}\b(music|piece|song|tune|sound|instruments?|tempo|key|melody)\b",
+           r"\bhow (does|will|can|would) (the|this|that) (music|piece|song)\b",
+           r"\b(por qué|por que|pourquoi|warum)\b.{0,30}\b(música|musica|musique|musik|pieza|morceau|stück|stuck)\b",
            r"\bwhat made you (choose|pick|make)\b",
            r"\bwhy (this|that)( one)?\??$", r"\bexplain (the|this) (music|piece)", r"\bwhy music\b",
            r"\bwhat makes (this|it) (calming|relaxing)")
 _STOP = _rx(r"^\s*(stop|pause|enough|turn it off|switch it off)\b", r"\bstop (the |this )?(music|piece|song|playing|it)\b",
             r"\b(turn|switch) (the |this )?(music|it) off\b", r"\bno more music\b", r"\bi don'?t want (any )?music\b")
 _MUSIC = _rx(r"\b(play|make|compose|create|give|put on|want|need|like|try|hear|listen to)\b.{0,40}\b(music|song|piece|tune|melody|track|something (calm|calming|relaxing|soothing|upbeat|gentle|soft|energi[sz]ing))",
-             r"\b(some|any) (music|tunes)\b", r"\bpump me up\b", r"\bsomething to (help me )?(sleep|relax|calm|focus|wind down|unwind|get going|cheer)",
+             r"\b(some|any) (music|tunes)\b", r"\bpump me up\b",
+             r"\bsomething (to|for) (help me )?(sleep|relax|calm|focus|wind down|unwind|get going|cheer|breathe|drift|listen|chill|study)",
+             r"\bsomething to (breathe|drift off|fall asleep|relax) (with|to)\b", r"\bput (something|some music) on\b",
+             # Spanish, French, German
+             r"\b(música|musica|canción|cancion)\b", r"\b(me pones|ponme|pon) algo\b", r"\balgo para (relajarme|dormir|calmarme|animarme)\b",
+             r"\bmusique\b", r"\bquelque chose pour (me détendre|me detendre|dormir|me calmer)\b", r"\bmets(-moi)? quelque chose\b",
+             r"\bmusik\b", r"\betwas zum (entspannen|einschlafen|beruhigen)\b", r"\bspiel(e)? (mir )?etwas\b",
              r"\bmusic (please|would help|for)\b", r"^\s*(music|play something)\s*[.!]?\s*$",
              r"\banother (one|piece|song)\b", r"\bplay (it )?again\b")
 _COMPARATIVE = r"(upbeat|energetic|lively|calm|calmer|slow|slower|fast|faster|quiet|quieter|soft|softer|gentle|gentler|cheerful|happy|happier|bright|brighter|louder|darker|livelier)"
@@ -44,11 +52,13 @@ _BYE = _rx(r"\b(bye|goodbye|good night|see you|that'?s all|i'?m done|end (the )?
 
 #: stated aims -> (valence, arousal, words for it)
 GOALS: list[tuple[re.Pattern[str], tuple[float, float, str]]] = [
-    (_rx(r"\bsleep", r"\bwind down\b", r"\bdrift off\b", r"\binsomnia\b", r"\bcan'?t sleep\b", r"\bbed ?time\b"), (0.1, -0.9, "ready for sleep")),
+    (_rx(r"\bsleep", r"\bwind down\b", r"\bdrift off\b", r"\binsomnia\b", r"\bcan'?t sleep\b", r"\bbed ?time\b",
+         r"\bdrift", r"\bdormir\b", r"\beinschlafen\b", r"\bschlafen\b"), (0.1, -0.9, "ready for sleep")),
     (_rx(r"\bpump me up\b", r"\benergi[sz]", r"\bupbeat\b", r"\bget (me )?going\b", r"\bmotivat", r"\bwake (me )?up\b", r"\bmore energy\b", r"\blively\b"), (0.6, 0.6, "more energised")),
     (_rx(r"\bfocus", r"\bconcentrat", r"\bstudy"), (0.3, 0.0, "focused and steady")),
     (_rx(r"\bcheer (me )?up\b", r"\bhappier\b", r"\blift my mood\b", r"\bfeel better\b", r"\blighter\b"), (0.5, 0.1, "a little lighter")),
-    (_rx(r"\bcalm", r"\brelax", r"\bsooth", r"\bunwind\b", r"\bless (anxious|stressed|tense)\b", r"\bchill\b", r"\bpeace"), (0.3, -0.6, "calmer")),
+    (_rx(r"\bcalm", r"\brelax", r"\bsooth", r"\bunwind\b", r"\bless (anxious|stressed|tense)\b", r"\bchill\b", r"\bpeace",
+         r"\bbreath", r"\brelaj", r"\bcalmarme\b", r"\bd[ée]tend", r"\bentspann", r"\bberuhig"), (0.3, -0.6, "calmer")),
 ]
 
 _INSTRUMENT_WORDS = {"piano": "piano", "strings": "strings", "guitar": "guitar", "harp": "harp", "flute": "flute",
@@ -77,17 +87,17 @@ def read_intent(text: str) -> Intent:
     avoid = [_INSTRUMENT_WORDS[m.group(2)] for m in re.finditer(
         r"\b(no|without|not the|less) (piano|strings|guitar|harp|flute|pad|choir|cello|violin|bells?|clarinet|synth)\b", low)]
     tempo = 0
-    if re.search(r"\b(upbeat|energetic|lively|faster|fast|livelier|happier|cheerful|brighter|pump)\b", low):
+    if re.search(r"\b(upbeat|energetic|lively|faster|fast|livelier|happier|cheerful|brighter|pump|animarme|énergique|lebhaft)\b", low):
         tempo = 1
-    elif re.search(r"\b(calm|calmer|slower|slow|gentle|quieter|softer|sleep)\b", low):
+    elif re.search(r"\b(calm|calmer|slower|slow|gentle|quieter|softer|sleep|breathe|drift|relax|relajarme|dormir|détendre|detendre|entspannen|einschlafen)\b", low):
         tempo = -1
     loud = 1 if re.search(r"\blouder\b", low) else (-1 if re.search(r"\b(quieter|softer)\b", low) else 0)
     if _WHY.search(low):
         return Intent("why")
     if _STOP.search(low):
         return Intent("stop")
-    if avoid or (_CHANGE.search(low) and not _NO.search(low)):
-        return Intent("change", goal=goal, avoid=avoid, tempo_shift=tempo, loudness_shift=loud)
+    if avoid or (_CHANGE.search(low) and not _NO.search(low) and not _MUSIC.search(low)):
+        return Intent("change", goal=None, avoid=avoid, tempo_shift=tempo, loudness_shift=loud)
     if _MUSIC.search(low):
         return Intent("music", goal=goal, avoid=avoid, tempo_shift=tempo, loudness_shift=loud)
     if _BYE.search(low):
