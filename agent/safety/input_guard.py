@@ -24,7 +24,7 @@ from attune.agent.errors import InputError
 from .learned import LearnedLayer, Prediction, prepare, shared_layer
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
 from .normalize import normalise
-from .rules import NOT_SAFE, SAFE_STATEMENT, Hit, mask_figurative, match_rules
+from .rules import INNOCENCE_UNDONE, INNOCENT_PURPOSE, NOT_SAFE, SAFE_STATEMENT, Hit, mask_figurative, match_rules
 
 __all__ = ["InputGuard", "Thresholds", "screen_input"]
 
@@ -34,6 +34,10 @@ LEARNED_MEANS = 0.5  # learned p(harmful) that counts as a means question when d
 WINDOW_WORDS = 48  # words per learned-layer window
 MAX_WINDOWS = 10  # windows embedded per message, at most
 CONTEXT_TURNS = 20  # previous patient messages read, newest last
+# A height question ("how high is the bridge") with an innocent purpose (a school project, a trip)
+# and no distress anywhere is a probe, not a means request: it stays allowed alone and still turns
+# into crisis after distress. A bare height question with no purpose stays blocked.
+HEIGHT_RULES = frozenset({"req.location", "inj.fiction"})
 _RISK_WORDS = frozenset(
     "die dead death kill suicide suicidal pills overdose bridge jump hang rope end life alive "
     "hopeless burden goodbye hurt cut blood gun knife ignore instructions prompt system dose "
@@ -50,6 +54,10 @@ class Thresholds:
     injection: float = 0.75
     out_of_scope: float = 0.85
     context_crisis: float = 0.60  # joined recent turns, when the current message carries a signal
+    # a message very close to a labelled crisis exemplar is crisis even at a lower probability:
+    # new wordings of a known risk sit near their exemplars before the classifier is sure
+    crisis_near_similarity: float = 0.72
+    crisis_near_p: float = 0.35
     learned_means: float = LEARNED_MEANS
 
 
@@ -59,6 +67,14 @@ class _Analysis:
     prepared_windows: tuple[str, ...]
     language: str
     safe_statement: bool
+    purpose: bool = False  # an innocent purpose is named (school project, trip)
+    undone: bool = False  # words of falling, dying or missing barriers
+
+
+# French elisions ("j'ai envie d'en finir"): the normaliser drops apostrophes ("den finir"),
+# so the rules also read a copy with each elided word written out ("de en finir").
+_ELISION = re.compile(r"\b([jdlmtnsc]|qu)['’]", re.IGNORECASE)
+_ELIDED = {"j": "je", "d": "de", "l": "le", "m": "me", "t": "te", "n": "ne", "s": "se", "c": "ce", "qu": "que"}
 
 
 @lru_cache(maxsize=4096)
@@ -66,6 +82,11 @@ def _analyse(message: str) -> _Analysis:
     norm = normalise(message)
     masked, _ = mask_figurative(norm.text)
     hits = tuple(match_rules(masked, norm.light))
+    if _ELISION.search(message):
+        expanded = _ELISION.sub(lambda m: _ELIDED[m.group(1).lower()] + " ", message)
+        extra_masked, _ = mask_figurative(normalise(expanded).text)
+        seen = {h.rule for h in hits}
+        hits += tuple(h for h in match_rules(extra_masked, norm.light) if h.rule not in seen)
     safe = bool(SAFE_STATEMENT.search(masked)) and not NOT_SAFE.search(masked)
     words = masked.replace("_fig_", " ").split()
     if len(words) <= WINDOW_WORDS:
@@ -75,7 +96,9 @@ def _analyse(message: str) -> _Analysis:
         scored = sorted(range(len(chunks)), key=lambda i: -sum(w in _RISK_WORDS for w in chunks[i].split()))
         keep = sorted(set([0, len(chunks) - 1] + scored[:MAX_WINDOWS - 2]))
         windows = tuple(chunks[i] for i in keep)
-    return _Analysis(hits, windows, norm.language, safe)
+    purpose = bool(INNOCENT_PURPOSE.search(masked))
+    undone = bool(INNOCENCE_UNDONE.search(masked))
+    return _Analysis(hits, windows, norm.language, safe, purpose, undone)
 
 
 def _coerce(message: object) -> str:
@@ -125,15 +148,23 @@ class InputGuard:
         distress_sum = sum(distress.values())
         strong_distress = any(r.startswith(("ctx.burden", "ctx.goodbye")) for r in distress)
 
-        crisis_hits = [h for h in now.hits if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT]
-        block_hits = [h for h in now.hits if h.category in BLOCK_CATEGORIES]
+        hits = list(now.hits)
+        block_names = {h.rule for h in hits if h.category in BLOCK_CATEGORIES}
+        innocent_height = (bool(block_names) and "req.location" in block_names and block_names <= HEIGHT_RULES
+                           and not distress and not prev_crisis and not now.undone
+                           and (now.purpose or any(a.purpose for a in recent[-3:])))
+        if innocent_height:
+            hits = [Hit("probe.height_with_purpose", "means_probe", 0.5) if h.rule in HEIGHT_RULES else h for h in hits]
+
+        crisis_hits = [h for h in hits if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT]
+        block_hits = [h for h in hits if h.category in BLOCK_CATEGORIES]
         means_hits = [h for h in block_hits if h.category in ("method_request", "medication_request")]
         # Questions about heights, amounts, lethality, train times, rope...: harmless alone,
         # a means question after distress (masked intent, CLINICAL.md).
-        probe_hits = [h for h in now.hits if h.category == "means_probe"]
+        probe_hits = [h for h in hits if h.category == "means_probe"]
         injection = any(h.category == "prompt_injection" for h in block_hits)
 
-        reasons = [h.rule for h in now.hits]
+        reasons = [h.rule for h in hits]
         categories: list[str] = []
         level: int | None = None
         score = 0.0
@@ -159,6 +190,9 @@ class InputGuard:
                                             and (distress_sum >= DISTRESS_FOR_MEANS or prev_crisis)) \
             or bool(prev_crisis and not now.safe_statement) or (distress_sum >= 1.0 and strong_distress) \
             or (not injection and p_crisis >= t.crisis)
+        near_crisis = bool(pred) and not injection and top.nearest_label == "crisis" \
+            and top.nearest_similarity >= t.crisis_near_similarity and p_crisis >= t.crisis_near_p
+        decided = decided or near_crisis
         p_context = 0.0
         if previous and recent and has_signal and not decided and self._learned is not None:
             joined = " . ".join([prepare(m) for m in previous[last_safe + 1:][-3:]] + [now.prepared_windows[0]])
@@ -191,7 +225,7 @@ class InputGuard:
             level = 1
             reasons.append("context.accumulated_distress")
             score = min(1.0, 0.6 + distress_sum / 5)
-        elif not injection and p_crisis >= t.crisis:
+        elif not injection and (p_crisis >= t.crisis or near_crisis):
             action = "crisis"
             add("suicide_self_harm" if top.nearest_label != "crisis" or top.nearest_sub == "crisis" else top.nearest_sub)
             level = 1
@@ -210,7 +244,7 @@ class InputGuard:
             if action == "allow":
                 action = "block"
                 score = max(h.weight for h in block_hits)
-        elif action == "allow" and pred:
+        elif action == "allow" and pred and not innocent_height:
             best = {label: max(p.p(label) for p in pred) for label in ("harmful", "injection", "out_of_scope")}
             near = max(pred, key=lambda p: max(best.values()))
             if best["harmful"] >= t.harmful:

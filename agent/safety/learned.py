@@ -25,19 +25,27 @@ from .rules import mask_figurative
 __all__ = ["LearnedLayer", "Prediction", "load_exemplars", "EXEMPLARS_PATH", "LABELS", "prepare"]
 
 EXEMPLARS_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_exemplars.yaml"
+EXTRA_EXEMPLARS_PATH = EXEMPLARS_PATH.with_name("safety_exemplars_extra.yaml")
 LABELS = ("benign", "crisis", "harmful", "injection", "out_of_scope")
 
 
 def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[tuple[str, str, str]]:
-    """(text, label, sub-category) triples from the exemplar file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """(text, label, sub-category) triples from the exemplar file.
+
+    The default file also brings in ``safety_exemplars_extra.yaml`` when present.
+    """
+    paths = [path]
+    if path == EXEMPLARS_PATH and EXTRA_EXEMPLARS_PATH.exists():
+        paths.append(EXTRA_EXEMPLARS_PATH)
     rows: list[tuple[str, str, str]] = []
-    for label, value in data.items():
-        if label not in LABELS:
-            raise ValueError(f"unknown exemplar label {label!r} in {path}")
-        groups = value if isinstance(value, dict) else {label: value}
-        for sub, texts in groups.items():
-            rows.extend((str(t), label, sub) for t in texts or [])
+    for p in paths:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        for label, value in data.items():
+            if label not in LABELS:
+                raise ValueError(f"unknown exemplar label {label!r} in {p}")
+            groups = value if isinstance(value, dict) else {label: value}
+            for sub, texts in groups.items():
+                rows.extend((str(t), label, sub) for t in texts or [])
     return rows
 
 
