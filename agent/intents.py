@@ -30,6 +30,7 @@ _STOP = _rx(r"^\s*(stop|pause|enough|turn it off|switch it off)\b", r"\bstop (th
             r"\b(turn|switch) (the |this )?(music|it) off\b", r"\bno more music\b", r"\bi don'?t want (any )?music\b")
 _MUSIC = _rx(r"\b(play|make|compose|create|give|put on|want|need|like|try|hear|listen to)\b.{0,40}\b(music|song|piece|tune|melody|track|something (calm|calming|relaxing|soothing|upbeat|gentle|soft|energi[sz]ing))",
              r"\b(some|any) (music|tunes)\b", r"\bpump me up\b",
+             r"\b(play|make|compose|put on|give me|find me)\b.{0,25}\b(something|anything)\b",
              r"\bsomething (to|for) (help me )?(sleep|relax|calm|focus|wind down|unwind|get going|cheer|breathe|drift|listen|chill|study)",
              r"\bsomething to (breathe|drift off|fall asleep|relax) (with|to)\b", r"\bput (something|some music) on\b",
              # Spanish, French, German
@@ -77,6 +78,17 @@ class Intent:
 
 _AIM = _rx(r"\b(want|wanna|need|help me|would like|i'?d like|hoping|trying|wish) (to )?", r"\bsomething (to|for)\b",
            r"\bcan you\b", r"\bmusic (to|for)\b")
+
+
+def state_words(text: str) -> str:
+    """The text without its requests ("could you play something relaxing?").
+
+    Words in a request describe where the person wants to go, not how they
+    feel, so mood inference reads only the rest (when anything is left).
+    """
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    kept = [s for s in sentences if not (_MUSIC.search(s.lower()) or _AIM.search(s.lower()))]
+    return " ".join(kept) if kept else text
 
 
 def read_intent(text: str) -> Intent:

@@ -23,7 +23,7 @@ from .context import AppContext, SessionRef
 from .errors import BackendUnreachable, InputError
 from .events import (Event, MoodInferred, Notice, OutputChecked, PassagesRetrieved, Reply, ReplyDelta, Screened,
                      StepChosen, ToolCalled, ToolResult, TurnDone, TurnStarted)
-from .intents import read_intent
+from .intents import read_intent, state_words
 from .policy import SessionState, decide
 from .reply import (affirmation, because_clause, build_messages, fallback_reflection, finish_reflection, grounded,
                     open_question)
@@ -59,7 +59,8 @@ def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
         if r.get("source") == "heart" and _now() - at < timedelta(minutes=30):
             heart = r.get("heart_rate") or r.get("hr")
             break
-    estimate = infer(text=text, heart_rate=heart)
+
+    estimate = infer(text=state_words(text), heart_rate=heart)
     track = MoodTrack.from_dict(state.mood_track) if state.mood_track else MoodTrack()
     jump = track.update(estimate)
     state.mood_track = track.to_dict()
@@ -130,8 +131,10 @@ def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict],
     feeling = label if mood["confidence"] >= 0.2 and label not in {"neutral", "okay"} else None
     opening = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
     recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
-    reason = because_clause(text) if feeling and state.turns % 2 == 0 else None
-    if reason and re.search(r"\b(feel|feeling|felt)\b", reason):
+    # odd turns (the check-in among them) link the feeling to the person's own reason
+    reason = because_clause(state_words(text)) if feeling and state.turns % 2 == 1 else None
+    if reason and (re.search(r"\b(feel|feeling|felt)\b", reason)
+                   or any(w in reason.lower().split() for w in re.findall(r"[a-z]{4,}", (feeling or "").lower()))):
         reason = None  # "feeling X because you feel Y" says nothing; the model reflects instead
     if reason:
         state.code_worded += 1
