@@ -31,6 +31,10 @@ _STOP = _rx(r"^\s*(stop|pause|enough|turn it off|switch it off)\b", r"\bstop (th
 _MUSIC = _rx(r"\b(play|make|compose|create|give|put on|want|need|like|try|hear|listen to)\b.{0,40}\b(music|song|piece|tune|melody|track|something (calm|calming|relaxing|soothing|upbeat|gentle|soft|energi[sz]ing))",
              r"\b(some|any) (music|tunes)\b", r"\bpump me up\b",
              r"\b(play|make|compose|put on|give me|find me)\b.{0,25}\b(something|anything)\b",
+             r"\bsomething (calm|calming|relaxing|soothing|upbeat|gentle|soft|energi[sz]ing|lively|cheerful|happy|uplifting)\b",
+             r"\b(can|could|may) i (have|get|hear)\b.{0,20}\b(something|some|a song|a piece)\b",
+             r"\b(lift|perk|cheer) me up\b",
+             r"\b(kannst|könntest|koenntest) du (mir )?(etwas|was)\b", r"\betwas \w+es (machen|spielen)\b",
              r"\bsomething (to|for) (help me )?(sleep|relax|calm|focus|wind down|unwind|get going|cheer|breathe|drift|listen|chill|study)",
              r"\bsomething to (breathe|drift off|fall asleep|relax) (with|to)\b", r"\bput (something|some music) on\b",
              # Spanish, French, German
@@ -55,7 +59,8 @@ _BYE = _rx(r"\b(bye|goodbye|good night|see you|that'?s all|i'?m done|end (the )?
 GOALS: list[tuple[re.Pattern[str], tuple[float, float, str]]] = [
     (_rx(r"\bsleep", r"\bwind down\b", r"\bdrift off\b", r"\binsomnia\b", r"\bcan'?t sleep\b", r"\bbed ?time\b",
          r"\bdrift", r"\bdormir\b", r"\beinschlafen\b", r"\bschlafen\b"), (0.1, -0.9, "ready for sleep")),
-    (_rx(r"\bpump me up\b", r"\benergi[sz]", r"\bupbeat\b", r"\bget (me )?going\b", r"\bmotivat", r"\bwake (me )?up\b", r"\bmore energy\b", r"\blively\b"), (0.6, 0.6, "more energised")),
+    (_rx(r"\bpump me up\b", r"\benergi[sz]", r"\bupbeat\b", r"\bget (me )?going\b", r"\bmotivat", r"\bwake (me )?up\b", r"\bmore energy\b", r"\blively\b",
+         r"\bneed energy\b", r"\b(lift|perk) me\b", r"\bbeleb", r"\bschwung\b", r"\bénergi", r"\benergí"), (0.6, 0.6, "more energised")),
     (_rx(r"\bfocus", r"\bconcentrat", r"\bstudy"), (0.3, 0.0, "focused and steady")),
     (_rx(r"\bcheer (me )?up\b", r"\bhappier\b", r"\blift my mood\b", r"\bfeel better\b", r"\blighter\b"), (0.5, 0.1, "a little lighter")),
     (_rx(r"\bcalm", r"\brelax", r"\bsooth", r"\bunwind\b", r"\bless (anxious|stressed|tense)\b", r"\bchill\b", r"\bpeace",
