@@ -67,12 +67,22 @@ def check_soundfont(path: str | os.PathLike) -> Path:
     return path
 
 
+def _import_fluidsynth():
+    """pyfluidsynth prints where it found the library when CI is set; keep stdout for JSON."""
+    import contextlib
+    import sys
+
+    with contextlib.redirect_stdout(sys.stderr):
+        import fluidsynth
+    return fluidsynth
+
+
 def synthesize(midi_path: str | os.PathLike, soundfont: str | os.PathLike | None, max_seconds: float):
     """Render ``midi_path`` to float32 stereo samples in [-1, 1], at most ``max_seconds`` long.
 
     Returns ``(samples, finished)``; ``samples`` has shape (frames, 2).
     """
-    import fluidsynth
+    fluidsynth = _import_fluidsynth()
     import numpy as np
 
     sf2 = check_soundfont(resolve_soundfont(soundfont))
