@@ -133,6 +133,9 @@ def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict],
     recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
     # odd turns (the check-in among them) link the feeling to the person's own reason
     reason = because_clause(state_words(text)) if feeling and state.turns % 2 == 1 else None
+    text_v, fused_v = mood.get("text_valence", 0.0), mood["valence"]
+    if reason and abs(text_v) > 0.2 and (text_v > 0) != (fused_v > 0):
+        reason = None  # their words and the (rating-led) feeling disagree: do not tie them together
     if reason and (re.search(r"\b(feel|feeling|felt)\b", reason)
                    or any(w in reason.lower().split() for w in re.findall(r"[a-z]{4,}", (feeling or "").lower()))):
         reason = None  # "feeling X because you feel Y" says nothing; the model reflects instead
