@@ -40,19 +40,18 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def profile(self, name: str | None = None):
-        """A validated profile (a clinic's own in <data_dir>/profiles wins), cached."""
+        """A validated profile (a clinic's own in <data_dir>/profiles wins), cached until its file changes."""
         from attune.prompts import load_profile
 
         name = name or self.settings.profile
-        key = f"profile:{name}"
+        clinic_dir = self.settings.data_dir / "profiles"
+        own = clinic_dir / f"{name}.yaml"
+        stamp = own.stat().st_mtime_ns if own.exists() else 0  # a clinician's edit takes effect at once
+        key = f"profile:{name}:{stamp}"
         with self._lock:
             if key not in self.extras:
-                self.extras[key] = load_profile(name, self.settings.data_dir / "profiles")
+                self.extras[key] = load_profile(name, clinic_dir)
             return self.extras[key]
-
-    def forget_profile(self, name: str) -> None:
-        with self._lock:
-            self.extras.pop(f"profile:{name}", None)
 
     @property
     def retriever(self):

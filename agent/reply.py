@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 
-__all__ = ["ReplyFrame", "build_messages", "finish_reflection", "fallback_reflection",
+__all__ = ["build_messages", "finish_reflection", "fallback_reflection",
            "open_question", "affirmation", "key_phrase"]
 
 EXAMPLES = [
@@ -31,11 +30,6 @@ feeling feels it's i'm i've don't can't because maybe like""".split())
 MAX_REFLECTION_WORDS = 32
 
 
-@dataclass(frozen=True)
-class ReplyFrame:
-    system: str
-    prefill: str
-    stop: tuple[str, ...] = ("\n", "?", "!", ". ", ", but", " but ")
 
 
 def build_messages(system: str, history: list[dict], message: str, summary: str = "",

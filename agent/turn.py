@@ -35,7 +35,6 @@ SYSTEM_TEMPLATE = ("You are {name}, a {tone} AI companion for music and relaxati
                    "Reply with one short sentence that reflects the feeling and meaning of what the person "
                    "said, in your own words. Never give medical advice. [{canary}]")
 HISTORY_TURNS = 4
-RESOURCE_REMINDER_EVERY = 1
 
 
 def _now() -> datetime:
@@ -237,7 +236,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     new_crisis_signal = policy_action == "crisis"
     state.crisis_mode = update_crisis_mode(state.crisis_mode, text, verdict) if new_crisis_signal or not was_crisis \
         else update_crisis_mode(True, text, verdict.model_copy(update={"action": "allow"}))
-    locale = profile.locale if profile.crisis_resources else ctx.settings.locale
+    # an explicitly configured locale wins; otherwise the profile's (both default to US)
     locale = ctx.settings.locale if ctx.settings.locale != "US" else profile.locale
 
     intent = read_intent(text)

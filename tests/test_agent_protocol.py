@@ -226,3 +226,12 @@ def test_events_are_typed_and_ordered(ctx, session):
     assert order.index("Screened") < order.index("MoodInferred") < order.index("StepChosen") < order.index("Reply")
     assert isinstance(events[0], TurnStarted) and any(isinstance(e, MoodInferred) for e in events)
     assert all(e.as_dict()["kind"] == e.kind for e in events)
+
+
+def test_a_saved_clinic_profile_takes_effect_without_a_restart(ctx):
+    assert ctx.profile("default").piece_seconds == 90
+    folder = ctx.settings.data_dir / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = ctx.profile("default").to_yaml().replace("piece_seconds: 90.0", "piece_seconds: 45.0")
+    (folder / "default.yaml").write_text(text)
+    assert ctx.profile("default").piece_seconds == 45
