@@ -44,11 +44,10 @@ def _instruments(family: str, limits, avoid: list[str]) -> list[str] | None:
     return [ok[i] if i < len(ok) else spare[i % len(spare)] for i in range(3)]
 
 
-def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict,
+def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, profile, mood: dict,
                      passages: list[dict]) -> dict[str, Any]:
     from attune.tools.music import plan_music, write_piece
 
-    profile = ctx.profile(ctx.store.session(ref.session_id, ref.patient_id)["profile"])
     limits = profile.music.model_copy(deep=True)
     from attune.tools.music.limits import instrument_names
 

@@ -24,6 +24,7 @@ from .errors import BackendUnreachable, InputError
 from .events import (Event, MoodInferred, Notice, OutputChecked, PassagesRetrieved, Reply, ReplyDelta, Screened,
                      StepChosen, ToolCalled, ToolResult, TurnDone, TurnStarted)
 from .intents import read_intent, state_words
+from .music_step import compose_for_turn
 from .policy import SessionState, decide
 from .reply import (affirmation, because_clause, build_messages, fallback_reflection, finish_reflection, grounded,
                     open_question)
@@ -325,7 +326,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
         args = {"start": [mood["valence"], mood["arousal"]], "goal": state.goal[2] if state.goal else None,
                 "avoid": state.avoid_instruments, "crisis_mode": state.crisis_mode}
         yield ToolCalled(name="compose_music", arguments=args)
-        music = _compose(ctx, ref, state, mood, passages)
+        music = compose_for_turn(ctx, ref, state, profile, mood, passages)
         yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
         state.last_piece = {k: music[k] for k in ("piece_id", "wav", "why", "breaths_per_minute", "seconds",
                                                   "target_words", "end_bpm")}
@@ -443,12 +444,6 @@ def _running_summary(earlier: list[str], state: SessionState) -> str:
     if state.pieces:
         text += f". Pieces played so far: {state.pieces}"
     return text[:SUMMARY_CHARS]
-
-
-def _compose(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict, passages: list[dict]) -> dict:
-    from .music_step import compose_for_turn
-
-    return compose_for_turn(ctx, ref, state, mood, passages)
 
 
 def _public_music(music: dict | None) -> dict | None:
