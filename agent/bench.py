@@ -3,6 +3,7 @@
 Targets (issue list): complete turn p95 <= 2.5 s and first streamed text
 p50 <= 0.8 s with the embedded model; music 60 s compose+render <= 1 s and
 <= 1.5x ``fluidsynth -F``; screening p95 <= 10 ms; mood p95 <= 20 ms;
+face snapshot and EEG index per second of data printed as measured;
 retrieval p95 <= 10 ms; serving memory <= 1.5 GB; 8 concurrent sessions
 with 0 errors and p95 <= 3x single-user. Numbers print as measured; nothing
 here asserts them (that is the report's job).
@@ -100,6 +101,14 @@ def run_bench(sections: set[str] | None = None) -> dict:
     if want("mood"):
         from attune.tools.mood.bench import bench as mood_bench
         out["mood"] = mood_bench()
+    if want("senses"):
+        from attune.tools.mood.eeg import bench_eeg
+        from attune.tools.mood.face import bench_face
+        try:
+            out["face"] = bench_face()
+        except ImportError as err:  # the astronaut photo comes with scikit-image (test extra)
+            out["face"] = {"skipped": f"needs scikit-image for its sample photo: {err}"}
+        out["eeg"] = bench_eeg()
     if want("retrieval"):
         from attune.knowledge.bench import bench as kb_bench
         out["retrieval"] = kb_bench(tmp / "kb")
@@ -159,7 +168,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="run the performance benchmarks; prints JSON")
-    p.add_argument("--only", help="comma-separated sections: music,screening,mood,retrieval,turn,concurrency")
+    p.add_argument("--only", help="comma-separated sections: music,screening,mood,senses,retrieval,turn,concurrency")
     p.set_defaults(handler=cmd_bench)
 
 

@@ -1,7 +1,13 @@
 """`attune mood`: print one JSON mood per message (DESIGN.md contract).
 
     attune mood [--text T] [--hr BPM] [--rr-file F] [--audio F]
-                [--resting-hr BPM] [--resting-rmssd MS] [--evidence]
+                [--image F] [--eeg-file F] [--eeg-board NAME]
+                [--resting-hr BPM] [--resting-rmssd MS] [--resting-eeg-index X] [--evidence]
+
+--image reads the facial expression in a photo (the photo is not kept);
+--eeg-file plays a BrainFlow recording back (board named by --eeg-board,
+default the synthetic board) and reads arousal from its band powers, against
+--resting-eeg-index if given, else against the recording's own start.
 
 With --text, or with only biometric inputs, prints one object. With no input
 at all, reads one message per stdin line. Each object is
@@ -27,8 +33,14 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--hr", type=float, metavar="BPM", help="pulse in beats per minute (25-240)")
     p.add_argument("--rr-file", metavar="F", help="CSV of RR intervals or heart rate")
     p.add_argument("--audio", metavar="F", help="WAV/OGG/FLAC voice recording")
+    p.add_argument("--image", metavar="F", help="a photo of your face (PNG/JPEG): expression as weak evidence")
+    p.add_argument("--eeg-file", metavar="F", help="a BrainFlow EEG recording (CSV as DataFilter.write_file writes it)")
+    p.add_argument("--eeg-board", default="synthetic", metavar="NAME",
+                   help="BrainFlow board the recording came from (name or id; default: synthetic)")
     p.add_argument("--resting-hr", type=float, metavar="BPM", help="your resting heart rate (baseline)")
     p.add_argument("--resting-rmssd", type=float, metavar="MS", help="your resting RMSSD in ms (baseline)")
+    p.add_argument("--resting-eeg-index", type=float, metavar="X",
+                   help="your calm EEG index, beta/(alpha+theta) (baseline)")
     p.add_argument("--evidence", action="store_true", help="include the evidence list")
     p.set_defaults(func=run, handler=run)
     return p
@@ -50,15 +62,19 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         baseline = None
-        if getattr(args, "resting_hr", None) is not None or getattr(args, "resting_rmssd", None) is not None:
+        rest = dict(resting_hr=args.resting_hr, rmssd=args.resting_rmssd, eeg_index=args.resting_eeg_index)
+        if any(v is not None for v in rest.values()):
             try:
-                baseline = Baseline(resting_hr=args.resting_hr, rmssd=args.resting_rmssd)
+                baseline = Baseline(**rest)
             except ValueError:
                 from attune.agent.errors import InputError
 
-                raise InputError("Resting heart rate must be 25-240 beats per minute and resting RMSSD 0-500 ms.") from None
-        bio = dict(heart_rate=args.hr, rr=args.rr_file, voice=args.audio, baseline=baseline)
-        if args.text is not None or any(v is not None for v in (args.hr, args.rr_file, args.audio)):
+                raise InputError("Resting heart rate must be 25-240 beats per minute, resting RMSSD 0-500 ms "
+                                 "and the resting EEG index above 0.") from None
+        bio = dict(heart_rate=args.hr, rr=args.rr_file, voice=args.audio, image=args.image, eeg=args.eeg_file,
+                   eeg_board=args.eeg_board, baseline=baseline)
+        if args.text is not None or any(v is not None for v in (args.hr, args.rr_file, args.audio, args.image,
+                                                                 args.eeg_file)):
             print(_row(args.text, infer(text=args.text, **bio), args.evidence), flush=True)
             return 0
         for line in sys.stdin:

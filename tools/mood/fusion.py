@@ -1,4 +1,4 @@
-"""One mood from every input: words, voice, heart, and the person's own rating.
+"""One mood from every input: words, voice, heart, face, EEG and the person's own rating.
 
 Each inferred source gives (valence, arousal, confidence). The fused value
 on an axis is the mean of the sources weighted by reliability x confidence,
@@ -12,28 +12,38 @@ RELIABILITY (valence weight, arousal weight), 0-1:
     voice                 0.05     0.60    prosody tracks activation, not pleasure
     heart_personal        0.00     0.70    HR/RMSSD against the person's baseline
     heart_population      0.00     0.35    against population norms: people differ widely
+    face                  0.25     0.15    an expression is not a feeling: posed, masked, lit badly
+    eeg_personal          0.00     0.40    beta/(alpha+theta) against the person's own calm baseline
+    eeg_within            0.00     0.20    the same index, against the start of the same recording
 
-Source confidences: text and voice report their own; an RR series is 0.8, a
-heart-rate series 0.7, a typed pulse 0.6.
+Source confidences: text, voice, face and EEG report their own; an RR series
+is 0.8, a heart-rate series 0.7, a typed pulse 0.6. A sensor that is absent,
+refused or failing adds nothing; it never blocks the other sources.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 from .heart import HeartReading, check_bpm, heart_arousal, read_heart_file, reading_from_rr
 from .model import EMOTIONS, Baseline, Evidence, MoodEstimate, clip, emotions_from_va, neutral_estimate
 from .selfreport import SelfReport, fuse
 
-__all__ = ["infer", "RELIABILITY"]
+if TYPE_CHECKING:
+    from .eeg import EegReading
+
+__all__ = ["infer", "eeg_source", "RELIABILITY"]
 
 RELIABILITY: dict[str, tuple[float, float]] = {
     "text": (1.00, 0.60),
     "voice": (0.05, 0.60),
     "heart_personal": (0.00, 0.70),
     "heart_population": (0.00, 0.35),
+    "face": (0.25, 0.15),
+    "eeg_personal": (0.00, 0.40),
+    "eeg_within": (0.00, 0.20),
 }
 _HEART_CONFIDENCE = {"rr": 0.8, "hr_series": 0.7, "manual": 0.6}
 
@@ -47,6 +57,16 @@ def _heart_estimate(reading: HeartReading, baseline: Optional[Baseline]) -> tupl
     )
 
 
+def eeg_source(eeg: Union[str, Path, "EegReading"], baseline: Optional[Baseline] = None,
+               board: str = "synthetic") -> tuple[str, MoodEstimate]:
+    """(RELIABILITY name, estimate) for an EEG recording or reading, against the person's baseline if known."""
+    from .eeg import infer_eeg, read_eeg_file
+
+    reading = read_eeg_file(eeg, board) if isinstance(eeg, (str, Path)) else eeg
+    personal = baseline.eeg_index if baseline is not None else None
+    return ("eeg_personal" if personal is not None else "eeg_within"), infer_eeg(reading, personal)
+
+
 def infer(
     text: Optional[str] = None,
     self_report: Optional[SelfReport] = None,
@@ -55,12 +75,20 @@ def infer(
     voice: Union[str, Path, None] = None,
     baseline: Optional[Baseline] = None,
     now: Optional[datetime] = None,
+    image: Union[str, Path, bytes, None] = None,
+    eeg: Union[str, Path, "EegReading", None] = None,
+    eeg_board: str = "synthetic",
+    estimates: Sequence[tuple[str, MoodEstimate]] = (),
 ) -> MoodEstimate:
     """Fuse all given inputs (see the module docstring).
 
     heart_rate: beats per minute (25-240). rr: a CSV path (see `heart`) or a
-    sequence of RR intervals in ms. voice: an audio file path. Bad inputs raise
-    InputError; nothing given gives neutral with confidence 0.
+    sequence of RR intervals in ms. voice: an audio file path. image: a photo
+    (path or bytes) for the facial-expression reading. eeg: a BrainFlow
+    recording (path, recorded with `eeg_board`) or an `EegReading`; its
+    baseline is `baseline.eeg_index`. estimates: readings inferred earlier, as
+    (source name in RELIABILITY, estimate) pairs. Bad inputs raise InputError;
+    nothing given gives neutral with confidence 0.
     """
     sources: list[tuple[str, MoodEstimate]] = []
     if text is not None and text.strip():
@@ -77,6 +105,16 @@ def infer(
     if heart_rate is not None:
         reading = HeartReading(hr=check_bpm(heart_rate), source="manual", beats=1)
         sources.append(_heart_estimate(reading, baseline))
+    if image is not None:
+        from .face import infer_face
+
+        sources.append(("face", infer_face(image)))  # no face: confidence 0, evidence says so
+    if eeg is not None:
+        sources.append(eeg_source(eeg, baseline, eeg_board))
+    for name, est in estimates:
+        if name not in RELIABILITY:
+            raise ValueError(f"unknown mood source {name!r}; known: {sorted(RELIABILITY)}")
+        sources.append((name, est))
 
     if not sources:
         inferred = neutral_estimate("nothing to infer from", source="fusion")

@@ -152,13 +152,15 @@ class MoodEstimate(BaseModel):
 class Baseline(BaseModel):
     """A person's own resting values, measured seated and calm.
 
-    resting_hr in beats per minute (25-240), rmssd in milliseconds.
+    resting_hr in beats per minute (25-240), rmssd in milliseconds, eeg_index
+    the EEG engagement index beta / (alpha + theta) of a calm reading (see `eeg`).
     """
 
     model_config = ConfigDict(extra="forbid")
 
     resting_hr: Optional[float] = Field(None, ge=25, le=240)
     rmssd: Optional[float] = Field(None, gt=0, le=500)
+    eeg_index: Optional[float] = Field(None, gt=0, le=1000)
 
 
 def emotions_from_va(valence: float, arousal: float, sharpness: float = 4.0) -> dict[str, float]:
