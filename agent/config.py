@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     port: int = Field(default=7860, ge=1, le=65535)
     max_message_chars: int = Field(default=MAX_MESSAGE_CHARS_DEFAULT, ge=1, le=200_000)
     gradio_concurrency: int = Field(default=8, ge=1, le=256)
+    # opt-in EEG headset through BrainFlow: a board name ("muse_2", "ganglion", "cyton", ... or
+    # "synthetic" for a demo without a device); empty means no headset and no EEG button
+    eeg_board: str = ""
+    eeg_serial_port: str = ""  # e.g. /dev/ttyUSB0 (OpenBCI)
+    eeg_mac_address: str = ""  # e.g. 00:55:DA:B3:20:7C (Muse over BLE)
+    eeg_seconds: float = Field(default=10.0, ge=2.0, le=120.0)  # per live reading
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,

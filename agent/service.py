@@ -1,8 +1,9 @@
 """What the web app and other front ends call besides the turn itself.
 
-Ratings, heart rate, RR files and voice notes are stored (encrypted) and
-feed the session's mood so that the next piece adapts; each call returns a
-small dict fit to show. A turn itself is ``attune.agent.turn.run_turn``.
+Ratings, heart rate, RR files, voice notes, face snapshots and EEG readings
+are stored (encrypted; derived numbers only, never the picture or the raw
+signal) and feed the session's mood so that the next piece adapts; each call
+returns a small dict fit to show. A turn itself is ``attune.agent.turn.run_turn``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from .context import AppContext, SessionRef
 from .errors import InputError
 
-__all__ = ["rate", "add_heart_rate", "add_heart_file", "add_voice", "session_history", "patient_pieces"]
+__all__ = ["rate", "add_heart_rate", "add_heart_file", "add_voice", "add_face", "add_eeg_file", "read_eeg_live",
+           "set_eeg_baseline", "session_history", "patient_pieces"]
 
 
 def _bounded(name: str, value: float | None, lo: float, hi: float) -> float | None:
@@ -78,6 +80,81 @@ def add_voice(ctx: AppContext, ref: SessionRef, path: str | Path) -> dict[str, A
     return _store_reading(ctx, ref, "voice", {"valence": est.valence, "arousal": est.arousal,
                                               "confidence": est.confidence,
                                               "evidence": [e.detail for e in est.evidence]})
+
+
+def _estimate_record(source: str, est) -> dict[str, Any]:
+    """The numbers kept of an inferred estimate: (source in fusion.RELIABILITY, valence, arousal, confidence, why)."""
+    return {"fusion_source": source, "valence": est.valence, "arousal": est.arousal,
+            "confidence": est.confidence, "evidence": [e.detail for e in est.evidence]}
+
+
+def add_face(ctx: AppContext, ref: SessionRef, image: Any) -> dict[str, Any]:
+    """Read the expression in one snapshot (path, bytes or array); the picture itself is never kept."""
+    from attune.tools.mood.face import infer_face
+
+    est = infer_face(image)
+    record = _estimate_record("face", est)
+    if est.confidence <= 0:  # no face: say so, keep nothing
+        return {"stored": False, "source": "face", **record}
+    return _store_reading(ctx, ref, "face", record)
+
+
+def _eeg_baseline(ctx: AppContext, ref: SessionRef) -> float | None:
+    return (ctx.store.patient_data(ref.patient_id).get("baseline") or {}).get("eeg_index")
+
+
+def _store_eeg(ctx: AppContext, ref: SessionRef, reading) -> dict[str, Any]:
+    from attune.tools.mood.fusion import eeg_source
+    from attune.tools.mood.model import Baseline
+
+    source, est = eeg_source(reading, Baseline(eeg_index=_eeg_baseline(ctx, ref)))
+    record = {**_estimate_record(source, est), "index": round(reading.index, 4), "seconds": reading.seconds,
+              "board": reading.board}
+    return _store_reading(ctx, ref, "eeg", record)
+
+
+def add_eeg_file(ctx: AppContext, ref: SessionRef, path: str | Path, board: str | None = None) -> dict[str, Any]:
+    """Import a recorded BrainFlow session (board: the configured headset, else the synthetic board)."""
+    from attune.tools.mood.eeg import read_eeg_file
+
+    return _store_eeg(ctx, ref, read_eeg_file(path, board or ctx.settings.eeg_board or "synthetic"))
+
+
+def _eeg_params(ctx: AppContext) -> dict[str, str]:
+    s = ctx.settings
+    return {k: v for k, v in {"serial_port": s.eeg_serial_port, "mac_address": s.eeg_mac_address}.items() if v}
+
+
+def read_eeg_live(ctx: AppContext, ref: SessionRef, seconds: float | None = None) -> dict[str, Any]:
+    """Stream the configured headset for a few seconds and store the reading (ConfigError if none is set)."""
+    from attune.tools.mood.eeg import stream_board
+
+    if not ctx.settings.eeg_board:
+        from .errors import ConfigError
+
+        raise ConfigError("No EEG headset is configured (set ATTUNE_EEG_BOARD, e.g. muse_2, or synthetic for a demo).")
+    reading = stream_board(ctx.settings.eeg_board, seconds or ctx.settings.eeg_seconds, _eeg_params(ctx))
+    return _store_eeg(ctx, ref, reading)
+
+
+def set_eeg_baseline(ctx: AppContext, ref: SessionRef, seconds: float | None = None,
+                     path: str | Path | None = None) -> dict[str, Any]:
+    """Record the person's calm EEG index (seated, relaxed) from the headset or a recording."""
+    from attune.tools.mood.eeg import read_eeg_file, stream_board
+
+    board = ctx.settings.eeg_board or "synthetic"
+    if path is not None:
+        reading = read_eeg_file(path, board)
+    elif ctx.settings.eeg_board:
+        reading = stream_board(board, seconds or ctx.settings.eeg_seconds, _eeg_params(ctx))
+    else:
+        from .errors import ConfigError
+
+        raise ConfigError("No EEG headset is configured and no recording was given.")
+    data = ctx.store.patient_data(ref.patient_id)
+    data.setdefault("baseline", {})["eeg_index"] = round(reading.index, 4)
+    ctx.store.set_patient_data(ref.patient_id, data)
+    return {"stored": True, "source": "eeg_baseline", "index": round(reading.index, 4), "seconds": reading.seconds}
 
 
 def _store_reading(ctx: AppContext, ref: SessionRef, source: str, data: dict) -> dict[str, Any]:

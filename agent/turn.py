@@ -42,6 +42,33 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# How long a stored reading still speaks for the present (minutes): faces change fastest.
+FRESH_MINUTES = {"voice": 30, "face": 10, "eeg": 10}
+
+
+def _sensed(state: SessionState) -> list[tuple[str, Any]]:
+    """The newest fresh voice, face and EEG readings as (fusion source, estimate) pairs.
+
+    Only numbers were stored; a sensor that was refused, absent or failing left
+    nothing here, so the turn goes on with whatever else there is.
+    """
+    from attune.tools.mood.model import Evidence, MoodEstimate, emotions_from_va
+
+    out, seen = [], set()
+    for r in reversed(state.readings):
+        kind = r.get("source")
+        if kind not in FRESH_MINUTES or kind in seen or r.get("confidence") is None:
+            continue
+        seen.add(kind)
+        if _now() - datetime.fromisoformat(r["at"]) > timedelta(minutes=FRESH_MINUTES[kind]):
+            continue
+        v, a = float(r["valence"]), float(r["arousal"])
+        out.append((r.get("fusion_source") or kind, MoodEstimate(
+            valence=v, arousal=a, emotions=emotions_from_va(v, a, 2.0), confidence=float(r["confidence"]),
+            evidence=[Evidence(source=kind, detail=d) for d in r.get("evidence", [])[:2]])))
+    return out
+
+
 def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
     """Infer from the text, let a fresh self-rating dominate, smooth across turns."""
     from attune.tools.mood import MoodTrack, SelfReport, fuse, infer
@@ -60,7 +87,7 @@ def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
             heart = r.get("heart_rate") or r.get("hr")
             break
 
-    estimate = infer(text=state_words(text), heart_rate=heart)
+    estimate = infer(text=state_words(text), heart_rate=heart, estimates=_sensed(state))
     track = MoodTrack.from_dict(state.mood_track) if state.mood_track else MoodTrack()
     jump = track.update(estimate)
     state.mood_track = track.to_dict()

@@ -71,6 +71,7 @@ __all__ = [
     "EegReading",
     "EegMonitor",
     "stream_synthetic",
+    "stream_board",
     "record_synthetic",
     "read_eeg_file",
     "eeg_arousal",
@@ -374,14 +375,23 @@ def _close(shim: Any) -> None:
 
 def stream_synthetic(seconds: float = 5.0) -> EegReading:
     """Stream BrainFlow's synthetic board (250 Hz, 16 EEG channels, offline) for `seconds` and read it."""
-    data = _stream("synthetic", seconds)
-    return _analyse(data, _board_id("synthetic"), "live")
+    return stream_board("synthetic", seconds)
 
 
-def _stream(board: Board, seconds: float) -> np.ndarray:
+def stream_board(board: Board, seconds: float = 10.0, params: Optional[dict[str, Any]] = None) -> EegReading:
+    """Stream any BrainFlow board (a headset, or "synthetic") for `seconds` and read it.
+
+    `params` are BrainFlowInputParams fields, e.g. ``{"serial_port": "/dev/ttyUSB0"}``.
+    A board that is off or absent raises ConfigError with BrainFlow's reason.
+    """
+    bid = _board_id(board)
+    return _analyse(_stream(board, seconds, params), bid, "live")
+
+
+def _stream(board: Board, seconds: float, params: Optional[dict[str, Any]] = None) -> np.ndarray:
     if seconds < MIN_SECONDS:
         raise InputError(f"An EEG reading needs at least {MIN_SECONDS:g} seconds of data, not {seconds:g}.")
-    with EegMonitor(board, buffer_seconds=seconds + 10) as monitor:
+    with EegMonitor(board, params=params, buffer_seconds=seconds + 10) as monitor:
         time.sleep(seconds)
         return monitor.drain()
 
