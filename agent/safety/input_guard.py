@@ -34,6 +34,7 @@ LEARNED_MEANS = 0.5  # learned p(harmful) that counts as a means question when d
 WINDOW_WORDS = 48  # words per learned-layer window
 MAX_WINDOWS = 10  # windows embedded per message, at most
 CONTEXT_TURNS = 20  # previous patient messages read, newest last
+LEARNED_CONTEXT_TURNS = 4  # earlier messages the learned layer re-reads (cached: the app screened them already)
 # A height question ("how high is the bridge") with an innocent purpose (a school project, a trip)
 # and no distress anywhere is a probe, not a means request: it stays allowed alone and still turns
 # into crisis after distress. A bare height question with no purpose stays blocked.
@@ -49,7 +50,7 @@ _RISK_WORDS = frozenset(
 class Thresholds:
     """Probabilities above which the learned layer acts on its own."""
 
-    crisis: float = 0.80
+    crisis: float = 0.85  # 0.80 before the third exemplar file; see the note of 2026-12-01
     harmful: float = 0.85
     injection: float = 0.75
     out_of_scope: float = 0.85
@@ -193,6 +194,17 @@ class InputGuard:
         near_crisis = bool(pred) and not injection and top.nearest_label == "crisis" \
             and top.nearest_similarity >= t.crisis_near_similarity and p_crisis >= t.crisis_near_p
         decided = decided or near_crisis
+        # An earlier message that the learned layer alone reads as crisis keeps the conversation in
+        # crisis until the person says they are safe, as the rules' own hits do (C-SSRS: a disclosure
+        # is not withdrawn by a following music request).
+        prev_learned: Prediction | None = None
+        if not decided and recent and self._learned is not None:
+            earlier = [a for a in recent[-LEARNED_CONTEXT_TURNS:]
+                       if not any(h.category == "prompt_injection" for h in a.hits)]
+            for p in self._predict([a.prepared_windows[0] for a in earlier]):
+                if self._reads_crisis(p):
+                    prev_learned = p
+            decided = prev_learned is not None
         p_context = 0.0
         if previous and recent and has_signal and not decided and self._learned is not None:
             joined = " . ".join([prepare(m) for m in previous[last_safe + 1:][-3:]] + [now.prepared_windows[0]])
@@ -218,6 +230,13 @@ class InputGuard:
                 add(h.category)
             level = max((h.level for h in prev_crisis if h.level), default=None)
             reasons.append("context.recent_crisis")
+            score = 0.8
+        elif prev_learned is not None and not now.safe_statement:
+            action = "crisis"
+            add(prev_learned.nearest_sub if prev_learned.nearest_label == "crisis" and prev_learned.nearest_sub != "crisis"
+                else "suicide_self_harm")
+            level = 1 if "suicide_self_harm" in categories else None
+            reasons.append("context.recent_crisis_learned")
             score = 0.8
         elif distress_sum >= 1.0 and strong_distress:
             action = "crisis"
@@ -269,6 +288,12 @@ class InputGuard:
         return ScreenResult(action=action, categories=categories, score=round(float(min(max(score, 0.0), 1.0)), 4),
                             reasons=reasons, cssrs_level=level if action == "crisis" and "suicide_self_harm" in categories else None,
                             language=now.language)
+
+    def _reads_crisis(self, p: Prediction) -> bool:
+        """The learned layer's own crisis call: confident, or close to a crisis exemplar."""
+        t = self.thresholds
+        return p.p("crisis") >= t.crisis or (p.nearest_label == "crisis" and p.nearest_similarity >= t.crisis_near_similarity
+                                             and p.p("crisis") >= t.crisis_near_p)
 
     def _predict(self, prepared: Iterable[str]) -> list[Prediction]:
         if self._learned is None:

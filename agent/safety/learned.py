@@ -12,6 +12,7 @@ guard combines it with the phrase rules and the conversation.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,18 +26,19 @@ from .rules import mask_figurative
 __all__ = ["LearnedLayer", "Prediction", "load_exemplars", "EXEMPLARS_PATH", "LABELS", "prepare"]
 
 EXEMPLARS_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_exemplars.yaml"
-EXTRA_EXEMPLARS_PATH = EXEMPLARS_PATH.with_name("safety_exemplars_extra.yaml")
+EXTRA_EXEMPLARS_GLOB = "safety_exemplars_*.yaml"  # further files written later, same format
+CACHE_SIZE = 4096  # predictions kept per layer, keyed by prepared text (earlier turns are re-read)
 LABELS = ("benign", "crisis", "harmful", "injection", "out_of_scope")
 
 
 def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[tuple[str, str, str]]:
     """(text, label, sub-category) triples from the exemplar file.
 
-    The default file also brings in ``safety_exemplars_extra.yaml`` when present.
+    The default file also brings in every ``safety_exemplars_*.yaml`` beside it.
     """
     paths = [path]
-    if path == EXEMPLARS_PATH and EXTRA_EXEMPLARS_PATH.exists():
-        paths.append(EXTRA_EXEMPLARS_PATH)
+    if path == EXEMPLARS_PATH:
+        paths += sorted(path.parent.glob(EXTRA_EXEMPLARS_GLOB))
     rows: list[tuple[str, str, str]] = []
     for p in paths:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -79,6 +81,8 @@ class LearnedLayer:
         self._model = None
         self._matrix: np.ndarray | None = None
         self._rows: list[tuple[str, str, str]] = []
+        self._cache: OrderedDict[str, Prediction] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._embed_fn is None:
@@ -101,27 +105,43 @@ class LearnedLayer:
             self._rows, self._matrix, self._model = rows, matrix, model
         return self
 
+    def clear_cache(self) -> None:
+        """Forget cached predictions (benchmarks time the full path with this)."""
+        with self._cache_lock:
+            self._cache.clear()
+
     @property
     def fitted(self) -> bool:
         return self._model is not None
 
     def predict(self, prepared: list[str]) -> list[Prediction]:
+        """One prediction per prepared text; texts seen recently come from a bounded cache."""
         if not prepared:
             return []
         self.fit()
-        vectors = self._embed(prepared)
-        probs = self._model.predict_proba(vectors)
-        sims = vectors @ self._matrix.T
-        out = []
-        for row, sim in zip(probs, sims):
-            best = int(np.argmax(sim))
-            _, label, sub = self._rows[best]
-            out.append(Prediction(
-                probs={str(c): float(p) for c, p in zip(self._model.classes_, row)},
-                nearest_label=label, nearest_sub=sub, nearest_index=best,
-                nearest_similarity=float(sim[best]),
-            ))
-        return out
+        with self._cache_lock:
+            known = {t: self._cache[t] for t in prepared if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        todo = list(dict.fromkeys(t for t in prepared if t not in known))
+        if todo:
+            vectors = self._embed(todo)
+            probs = self._model.predict_proba(vectors)
+            sims = vectors @ self._matrix.T
+            for text, row, sim in zip(todo, probs, sims):
+                best = int(np.argmax(sim))
+                _, label, sub = self._rows[best]
+                known[text] = Prediction(
+                    probs={str(c): float(p) for c, p in zip(self._model.classes_, row)},
+                    nearest_label=label, nearest_sub=sub, nearest_index=best,
+                    nearest_similarity=float(sim[best]),
+                )
+            with self._cache_lock:
+                for text in todo:
+                    self._cache[text] = known[text]
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return [known[t] for t in prepared]
 
 
 _shared: LearnedLayer | None = None
