@@ -78,6 +78,32 @@ _ELISION = re.compile(r"\b([jdlmtnsc]|qu)['’]", re.IGNORECASE)
 _ELIDED = {"j": "je", "d": "de", "l": "le", "m": "me", "t": "te", "n": "ne", "s": "se", "c": "ce", "qu": "que"}
 
 
+# The learned layer was trained on sentence-length exemplars, so a message of several sentences is
+# also read one sentence at a time: one risky sentence in a chatty paragraph is not averaged away.
+_SENTENCE_END = re.compile(r"(?<=[.!?;\u2026])\s+|\s*\n+\s*")
+MAX_SENTENCES = 24  # more than this and the keyword-ranked word windows are used instead
+SENTENCE_MIN_WORDS = 16  # shorter messages are read whole only: one sentence cannot hide in them
+MIN_SENTENCE_WORDS = 4  # shorter pieces ("ok.", "Anyway.") join the sentence before them
+
+
+def _sentences(message: str) -> list[str]:
+    """Prepared sentences of a message with 2..MAX_SENTENCES of them, else []."""
+    if len(message) > 200 * MAX_SENTENCES:
+        return []
+    parts = [p for p in _SENTENCE_END.split(message.strip()) if p and p.strip()]
+    if len(parts) < 2 or len(parts) > MAX_SENTENCES:
+        return []
+    merged: list[str] = []
+    for part in parts:
+        if merged and len(part.split()) < MIN_SENTENCE_WORDS:
+            merged[-1] = f"{merged[-1]} {part}"
+        elif merged and len(merged[-1].split()) < MIN_SENTENCE_WORDS:
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    return [prepare(p) for p in merged] if len(merged) >= 2 else []
+
+
 @lru_cache(maxsize=4096)
 def _analyse(message: str) -> _Analysis:
     norm = normalise(message)
@@ -90,8 +116,11 @@ def _analyse(message: str) -> _Analysis:
         hits += tuple(h for h in match_rules(extra_masked, norm.light) if h.rule not in seen)
     safe = bool(SAFE_STATEMENT.search(masked)) and not NOT_SAFE.search(masked)
     words = masked.replace("_fig_", " ").split()
+    sentences = _sentences(message) if len(words) > SENTENCE_MIN_WORDS else []
     if len(words) <= WINDOW_WORDS:
-        windows = (" ".join(words) or ".",)
+        windows = (" ".join(words) or ".",) + tuple(x for x in sentences if x != " ".join(words))
+    elif sentences:
+        windows = tuple(sentences)
     else:
         chunks = [" ".join(words[i:i + WINDOW_WORDS]) for i in range(0, len(words), WINDOW_WORDS // 2)]
         scored = sorted(range(len(chunks)), key=lambda i: -sum(w in _RISK_WORDS for w in chunks[i].split()))
@@ -201,7 +230,10 @@ class InputGuard:
         if not decided and recent and self._learned is not None:
             earlier = [a for a in recent[-LEARNED_CONTEXT_TURNS:]
                        if not any(h.category == "prompt_injection" for h in a.hits)]
-            for p in self._predict([a.prepared_windows[0] for a in earlier]):
+            texts = [a.prepared_windows[0] for a in earlier]
+            if len(texts) >= 2:  # a disclosure spread over two or three short messages
+                texts.append(" ".join(texts[-3:]))
+            for p in self._predict(texts):
                 if self._reads_crisis(p):
                     prev_learned = p
             decided = prev_learned is not None
