@@ -18,7 +18,7 @@ from .context import AppContext, SessionRef
 from .learning import FAMILY_LABEL, choose, explain_learning
 from .policy import SessionState
 
-__all__ = ["compose_for_turn", "FAMILY_INSTRUMENTS"]
+__all__ = ["compose_for_turn", "choose_instruments", "session_limits", "store_piece", "FAMILY_INSTRUMENTS"]
 
 #: bandit instrument family -> (melody, harmony, bass) General MIDI names
 FAMILY_INSTRUMENTS: dict[str, list[str]] = {
@@ -44,18 +44,50 @@ def _instruments(family: str, limits, avoid: list[str]) -> list[str] | None:
     return [ok[i] if i < len(ok) else spare[i % len(spare)] for i in range(3)]
 
 
-def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, profile, mood: dict,
-                     passages: list[dict]) -> dict[str, Any]:
-    from attune.tools.music import plan_music, write_piece
-
-    limits = profile.music.model_copy(deep=True)
+def session_limits(profile, avoid_words: list[str]):
+    """The profile's music limits with what the person asked to leave out forbidden; and that list."""
     from attune.tools.music.limits import instrument_names
 
+    limits = profile.music.model_copy(deep=True)
     # "no piano" leaves out every piano (electric, bright...): match the word inside names
-    avoid = sorted({name for name in instrument_names() for word in state.avoid_instruments
-                    if re.search(rf"\b{re.escape(word)}\b", name)} | set(state.avoid_instruments))
+    avoid = sorted({name for name in instrument_names() for word in avoid_words
+                    if re.search(rf"\b{re.escape(word)}\b", name)} | set(avoid_words))
     if avoid:
         limits = limits.model_copy(update={"forbidden_instruments": sorted(set(limits.forbidden_instruments) | set(avoid))})
+    return limits, avoid
+
+
+def choose_instruments(memory: dict, context: str, limits, avoid: list[str], seed: int) -> tuple[dict, list[str] | None]:
+    """The patient's bandit choice for this context and the instruments it means within the limits."""
+    families = [f for f in FAMILY_INSTRUMENTS if _instruments(f, limits, avoid)]
+    choice = choose(memory, context, random.Random(seed), allowed_families=families)
+    return choice, _instruments(choice["family"], limits, avoid)
+
+
+def store_piece(ctx: AppContext, ref: SessionRef, plan, why: list[str], **extra: Any) -> dict[str, Any]:
+    """Render ``plan`` into the patient's folder and store its record; returns the record with ``piece_id``.
+
+    ``extra`` goes into the (encrypted) record as it is: the bandit choice, a
+    parent piece, a playlist.
+    """
+    from attune.tools.music import write_piece
+
+    piece_id = str(uuid.uuid4())
+    out_dir = ctx.settings.pieces_dir / ref.patient_id
+    files = write_piece(plan, out_dir, stem=piece_id[:8], soundfont=ctx.settings.soundfont)
+    public = {"wav": str(files.wav), "ogg": str(files.ogg) if files.ogg else None, "midi": str(files.midi),
+              "musicxml": str(files.musicxml), "png": str(files.png) if files.png else None}
+    record = {"plan": plan.model_dump(mode="json"), "why": why, **public, "duration_s": files.duration_s,
+              "seconds": files.duration_s, **extra}
+    ctx.store.add_piece(ref.patient_id, ref.session_id, record, piece_id=piece_id)
+    return {"piece_id": piece_id, **record}
+
+
+def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, profile, mood: dict,
+                     passages: list[dict]) -> dict[str, Any]:
+    from attune.tools.music import plan_music
+
+    limits, avoid = session_limits(profile, state.avoid_instruments)
     start = (mood["valence"], mood["arousal"])
     if state.crisis_mode:
         target, target_words = CRISIS_TARGET, "calm and steady"
@@ -71,9 +103,7 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
 
     memory = ctx.store.patient_data(ref.patient_id)
     seed = random.Random().randrange(1_000_000)
-    families = [f for f in FAMILY_INSTRUMENTS if _instruments(f, limits, avoid)]
-    choice = choose(memory, context, random.Random(seed), allowed_families=families)
-    instruments = _instruments(choice["family"], limits, avoid)
+    choice, instruments = choose_instruments(memory, context, limits, avoid, seed)
     breaths = profile.breaths_per_minute
     if state.crisis_mode:
         breaths = 6.0
@@ -89,10 +119,6 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
         breaths = None
         plan = plan_music(start, target, profile.piece_seconds, limits=limits, heart_rate=heart, seed=seed,
                           instruments=instruments)
-    piece_id = str(uuid.uuid4())
-    out_dir = ctx.settings.pieces_dir / ref.patient_id
-    files = write_piece(plan, out_dir, stem=piece_id[:8], soundfont=ctx.settings.soundfont)
-
     rated = any(r.get("suds") is not None or r.get("sam_valence") is not None for r in state.self_reports)
     why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
            + (" and your own ratings, which count most" if rated else "") + "."]
@@ -104,16 +130,16 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
         why.append(f"Left out, as you asked: {', '.join(avoid)}.")
     for p in passages[:2]:
         why.append(f"Guidance: {p['title']} [{p['id']}] ({p['source']}).")
-    plan_json = plan.model_dump(mode="json")
-    public = {"wav": str(files.wav), "ogg": str(files.ogg) if files.ogg else None, "midi": str(files.midi),
-              "musicxml": str(files.musicxml), "png": str(files.png) if files.png else None}
-    record = {"plan": plan_json, "why": why, "choice": choice, "context": context, "target_words": target_words,
-              **public, "duration_s": files.duration_s, "seconds": files.duration_s, "breaths_per_minute": breaths,
-              "sources": [{"id": p["id"], "title": p["title"], "source": p.get("source", "")} for p in passages[:2]]}
-    ctx.store.add_piece(ref.patient_id, ref.session_id, record, piece_id=piece_id)
+    record = store_piece(ctx, ref, plan, why, choice=choice, context=context, target_words=target_words,
+                         breaths_per_minute=breaths,
+                         sources=[{"id": p["id"], "title": p["title"], "source": p.get("source", "")}
+                                  for p in passages[:2]])
+    piece_id = record["piece_id"]
+    public = {k: record[k] for k in ("wav", "ogg", "midi", "musicxml", "png")}
     memory.setdefault("music_history", []).append({"piece_id": piece_id, "choice": choice, "context": context})
     del memory["music_history"][:-50]
     ctx.store.set_patient_data(ref.patient_id, memory)
-    return {"piece_id": piece_id, **public, "plan": plan_json, "why": why, "breaths_per_minute": breaths, "seconds": files.duration_s,
+    return {"piece_id": piece_id, **public, "plan": record["plan"], "why": why, "breaths_per_minute": breaths,
+            "seconds": record["seconds"],
             "target_words": target_words, "instruments": instruments, "choice": choice,
             "end_bpm": plan.segments[-1].bpm}

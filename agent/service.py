@@ -3,7 +3,9 @@
 Ratings, heart rate, RR files, voice notes, face snapshots and EEG readings
 are stored (encrypted; derived numbers only, never the picture or the raw
 signal) and feed the session's mood so that the next piece adapts; each call
-returns a small dict fit to show. A turn itself is ``attune.agent.turn.run_turn``.
+returns a small dict fit to show. A turn itself is ``attune.agent.turn.run_turn``; the
+music library (favourites, replay, more like this, wind-down playlists) is
+``attune.agent.library``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated data folder and the scripted model.
+"""Shared fixtures: an isolated data folder, the scripted model, and Chromium for browser tests.
 
 Real model requests fail in every test unless it is marked ``real_model``
 (``attune.agent.llm.guard``); no test reads the developer's own settings.
@@ -48,3 +48,12 @@ def ctx(settings, scripted):
     c = AppContext.create(settings, backend=scripted)
     yield c
     c.store.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium for the browser tests, one per test module."""
+    from tests.ui_helpers import chromium
+
+    with chromium() as b:
+        yield b

@@ -116,6 +116,20 @@ def test_another_patients_session_is_refused(store):
         store.append_turn(sid, intruder, "patient", "hello")
 
 
+def test_another_patients_piece_is_refused(store):
+    pid, sid = _fill(store, "patient-a")
+    piece = store.pieces(pid)[0]["id"]
+    intruder = store.patient_for_code("patient-b")
+    assert store.piece(pid, piece)["plan"] == {"tempo": 66}
+    for call in (lambda: store.piece(intruder, piece), lambda: store.set_favourite(intruder, piece, True),
+                 lambda: store.piece(pid, "no-such-piece")):
+        with pytest.raises(StorageError, match="That piece does not exist for this patient."):
+            call()
+    assert store.pieces(pid)[0]["favourite"] is False
+    store.set_favourite(pid, piece, True)
+    assert store.piece(pid, piece)["favourite"] is True
+
+
 def test_ciphertext_moved_between_patients_does_not_decrypt(store):
     from sqlalchemy import update
 

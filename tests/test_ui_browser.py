@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.ui_helpers import BROWSER_ARGS, CHROMIUM, SHOTS, echo_backend, has_learning, running_app
+from tests.ui_helpers import SHOTS, echo_backend, has_learning, running_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -33,16 +33,6 @@ def server(tmp_path_factory):
     with running_app(ctx) as url:
         yield url, ctx
     ctx.store.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -55,6 +55,19 @@ def free_port() -> int:
 
 
 @contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, headless, driven by Playwright (one per test module)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
 def running_app(ctx, **build_kwargs) -> Iterator[str]:
     """Launch ``build_app(ctx)`` on a free port; yields the base URL (no trailing slash)."""
     from attune.ui.app import build_app, launch_kwargs

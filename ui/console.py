@@ -1,4 +1,4 @@
-"""The clinician console: sign-in, sessions, patients, profiles, clinic outcomes, users.
+"""The clinician console: sign-in, sessions, patients (with the pieces that helped), profiles, outcomes, users.
 
 Every read of patient data goes through the store with
 ``actor="clinician:<name>"`` so the audit log records who saw what. The
@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from attune.agent import library
 from attune.agent.config import load_settings
 from attune.agent.context import AppContext
 from attune.agent.errors import AttuneError, InputError, ProfileError
@@ -28,7 +29,7 @@ from attune.prompts import PROFILE_DIR, list_profiles, parse_profile
 
 from . import auth, outcomes, views
 
-__all__ = ["build_console_page", "export_csv", "new_patient_code", "scratch_context"]
+__all__ = ["build_console_page", "export_csv", "helped_rows", "new_patient_code", "scratch_context", "HELPED_HEADERS"]
 
 log = logging.getLogger(__name__)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: easy to read aloud
@@ -86,6 +87,33 @@ def scratch_context(ctx: AppContext, profile) -> AppContext:
     return AppContext(settings=settings, store=open_store(settings), backend=ctx.backend, extras=dict(ctx.extras))
 
 
+HELPED_HEADERS = ["★", "Benefit", "Made", "Piece", "Key", "Tempo (BPM)", "Instruments", "Distress (SUDS)",
+                  "Mood (SAM)", "Energy (SAM)", "Liked (1-5)", "Times rated"]
+_HELPED_WIDTHS = ["36px", "84px", "140px", "90px", "150px", "84px", "170px", "110px", "100px", "100px", "64px",
+                  "64px"]
+
+
+def _before_after(entry, key: str, name: str) -> str:
+    if name not in entry.change:
+        return ""
+    d = entry.change[name]
+    return f"{entry.pre[key]:g} → {entry.post[key]:g} ({d:+g})"
+
+
+def helped_rows(entries: list) -> list[list]:
+    """Table rows for "Which pieces helped" (``library.helped`` order: most benefit first)."""
+    rows = []
+    for e in entries:
+        tempo = "" if not e.tempo_bpm else f"{e.tempo_bpm[0]:.0f}–{e.tempo_bpm[1]:.0f}"
+        liked = (e.post or {}).get("liking")
+        rows.append(["★" if e.favourite else "", "not rated" if e.benefit is None else f"{e.benefit:+.2f}",
+                     _when(e.created_at), _short(e.id), e.key, tempo, ", ".join(dict.fromkeys(e.instruments.values())),
+                     _before_after(e, "suds", "suds"), _before_after(e, "sam_valence", "valence"),
+                     _before_after(e, "sam_arousal", "arousal"), "" if liked is None else f"{liked:g}",
+                     e.times_rated])
+    return rows
+
+
 def _short(pid: str | None) -> str:
     return (pid or "")[:8]
 
@@ -131,7 +159,14 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
                 with gr.Row():
                     patient_dd = gr.Dropdown(label="Patient", choices=[], elem_id="patient-pick", scale=3)
                     trends_btn = gr.Button("Show trends", scale=1, elem_id="trends-btn")
+                    helped_btn = gr.Button("Which pieces helped", scale=1, elem_id="helped-btn")
                 plot = gr.Plot(label="Mood and ratings", elem_id="trends-plot")
+                helped_md = gr.Markdown("", elem_id="helped-summary")
+                helped_df = gr.Dataframe(headers=HELPED_HEADERS, interactive=False, wrap=True, elem_id="helped-table",
+                                         column_widths=_HELPED_WIDTHS,
+                                         label="Pieces, most helpful first. Benefit runs from −1 to +1 (0: no change): "
+                                               "distress falling, mood rising and liking the piece raise it. "
+                                               "Before → after shows the latest rated listen.")
                 with gr.Row():
                     json_btn = gr.Button("Export JSON", elem_id="export-json")
                     csv_btn = gr.Button("Export CSV", elem_id="export-csv")
@@ -304,6 +339,19 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
         return {plot: outcomes.patient_figure(moods, pairs), patient_msg: ""}
     on(trends_btn.click, trends, [patient_dd], [plot, patient_msg], msg_box=patient_msg)
 
+    def pieces_helped(user, pid):
+        if not pid:
+            raise InputError("Choose a patient first.")
+        entries = library.helped(store, pid, user.actor)  # reads pieces and ratings as this clinician (audited)
+        rated = sum(1 for e in entries if e.benefit is not None)
+        helped_n = sum(1 for e in entries if (e.benefit or 0) > 0)
+        favourites = sum(1 for e in entries if e.favourite)
+        summary = (f"**{len(entries)}** pieces; **{rated}** rated before and after, **{helped_n}** of them helped; "
+                   f"**{favourites}** favourite{'s' if favourites != 1 else ''} (★).") if entries else \
+            "This patient has no pieces yet."
+        return {helped_df: helped_rows(entries), helped_md: summary, patient_msg: ""}
+    on(helped_btn.click, pieces_helped, [patient_dd], [helped_df, helped_md, patient_msg], msg_box=patient_msg)
+
     def export(kind: str):
         def run(user, pid):
             if not pid:
@@ -325,16 +373,17 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
             raise InputError("Choose a patient first.")
         if (typed or "").strip() != _short(pid):
             raise InputError(f"Type {_short(pid)} exactly to confirm the erasure. Nothing was erased.")
-        removed_files = _remove_piece_files(store.pieces(pid, actor=user.actor), ctx.settings.pieces_dir)
+        removed_files = _remove_piece_files(pid, ctx.settings.pieces_dir)
         counts = store.erase_patient(pid, user.actor)
         rows, choices = session_rows(user)
         total = sum(counts.values())
         return {patient_dd: gr.update(choices=patient_choices(user), value=None), confirm: "",
                 sessions_df: rows, session_dd: gr.update(choices=choices, value=None), plot: None,
+                helped_df: [], helped_md: "",
                 patient_msg: views.status(f"Erased patient {_short(pid)}: {total} records and "
                                           f"{removed_files} music files.")}
     on(erase_btn.click, erase, [patient_dd, confirm],
-       [patient_dd, confirm, sessions_df, session_dd, plot, patient_msg], msg_box=patient_msg)
+       [patient_dd, confirm, sessions_df, session_dd, plot, helped_df, helped_md, patient_msg], msg_box=patient_msg)
 
     def create_code(user):
         code = new_patient_code()
@@ -443,21 +492,14 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     on(user_btn.click, save_user, [new_user, new_pass, new_role], [user_msg, new_pass], msg_box=user_msg)
 
 
-def _remove_piece_files(pieces: list[dict], root: Path) -> int:
-    """Delete the audio, MIDI, score and picture files of erased pieces (only inside ``root``)."""
-    removed = 0
+def _remove_piece_files(patient_id: str, root: Path) -> int:
+    """Delete the patient's whole music folder (audio, MIDI, scores, piano rolls, plans, playlists)."""
+    import shutil
+
     root = Path(root).resolve()
-    for p in pieces:
-        for key in ("wav", "ogg", "midi", "musicxml", "png"):
-            value = p.get(key)
-            if not value:
-                continue
-            path = Path(value).resolve()
-            try:
-                path.relative_to(root)
-            except ValueError:
-                continue
-            if path.is_file():
-                path.unlink()
-                removed += 1
+    folder = (root / patient_id).resolve()
+    if folder.parent != root or not folder.is_dir():  # never outside the pieces folder
+        return 0
+    removed = sum(1 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder)
     return removed

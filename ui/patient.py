@@ -1,4 +1,4 @@
-"""The patient page: streamed chat, pieces, mood checks, heart and voice, crisis help.
+"""The patient page: streamed chat, pieces, mood checks, heart and voice, My music, crisis help.
 
 Everything here consumes the one turn stream (``run_turn``) and the small
 service functions; no decision about safety or music is made in the UI.
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 import weakref
 from typing import Any, Callable, Iterator
 
-from attune.agent import service
+from attune.agent import library, service
 from attune.agent.context import LOCAL_PATIENT_CODE, AppContext, SessionRef
 from attune.agent.errors import AttuneError, InputError
 from attune.agent.events import Notice, Reply, ReplyDelta, Screened, ToolCalled, ToolResult, TurnDone
@@ -32,6 +33,9 @@ INTRO = ("Attune is an AI companion for music and relaxation. It is self-help, n
          "cannot diagnose. If you are in danger, use **Get help now** at the top of the page.")
 UNEXPECTED = "Sorry, something went wrong on our side. Nothing you did caused it; please try again."
 COMPOSING = "Composing your music… this takes a few seconds."
+REPLAY_JS = ("watch('value', () => { const a = element.querySelector('audio[autoplay]');"
+             " if (a) { a.currentTime = 0; a.play().catch(() => {}); } });")
+LIBRARY_SHOWN = 30  # newest pieces listed with their buttons (each is a handful of components)
 
 
 class _SessionLocks:
@@ -56,15 +60,21 @@ def _resources(ctx: AppContext, locale: str | None = None) -> list:
     return resources_for(locale or ctx.settings.locale)
 
 
-def _attempt(fn: Callable[[], str]) -> str:
-    """Run a service call; return a status line (errors become clear messages)."""
+def _guarded(fn: Callable[[], Any]) -> tuple[Any, str]:
+    """Run a service call: (its result, "") or (None, an error status line fit to show)."""
     try:
-        return views.status(fn(), "ok")
+        return fn(), ""
     except AttuneError as exc:
-        return views.status(str(exc), "error")
+        return None, views.status(str(exc), "error")
     except Exception:  # a bug: log it for the developer, keep the page usable
         log.exception("patient page action failed")
-        return views.status(UNEXPECTED, "error")
+        return None, views.status(UNEXPECTED, "error")
+
+
+def _attempt(fn: Callable[[], str]) -> str:
+    """Run a service call; return a status line (errors become clear messages)."""
+    text, error = _guarded(fn)
+    return error or views.status(text, "ok")
 
 
 def build_patient_page(ctx: AppContext, gr) -> None:
@@ -80,7 +90,8 @@ def build_patient_page(ctx: AppContext, gr) -> None:
 
     # --- layout -------------------------------------------------------------
     gr.HTML("<header class='topbar'><span class='brand'>Attune</span>"
-            "<a class='help-link' href='#attune-help'>Get help now</a></header>"
+            "<nav class='top-links'><a class='lib-link' href='#library'>My music</a>"
+            "<a class='help-link' href='#attune-help'>Get help now</a></nav></header>"
             "<a class='help-link help-fab' href='#attune-help' aria-label='Get help now (always here)'>Help</a>",
             elem_id="attune-top", js_on_load=None)
     crisis = gr.HTML("", elem_id="crisis-banner", js_on_load=None)
@@ -135,10 +146,61 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                 voice_btn = gr.Button("Use my voice note", elem_id="voice-btn")
                 signal_msg = gr.HTML("", elem_id="signal-msg", js_on_load=None)
 
+    with gr.Column(elem_id="library", elem_classes=["library"]):
+        gr.HTML("<h2>My music</h2><p>Every piece you have heard, newest first, with how you felt before and "
+                "after. Star the ones you like, play one again, or ask for more like it.</p>", js_on_load=None)
+        with gr.Row(elem_classes=["lib-actions"]):
+            lib_show = gr.Button("Show my music", elem_id="library-show", scale=0, min_width=200)
+            wind_btn = gr.Button("Make a wind-down playlist", elem_id="winddown", scale=0, min_width=300)
+            fav_only = gr.Checkbox(False, label="Only favourites", elem_id="library-favourites", scale=0,
+                                   min_width=180)
+        lib_msg = gr.HTML("", elem_id="library-msg", js_on_load=None)
+        # the page keeps the same <audio> element across updates, so a second Replay restarts it here
+        now = gr.HTML("", elem_id="now-playing", js_on_load=REPLAY_JS)
+        playlist_box = gr.HTML("", elem_id="playlist", js_on_load=None)
+        lib_state = gr.State(None)  # list[LibraryEntry] once shown; None before
+        with gr.Column(elem_id="library-list"):
+            # one card and its buttons per piece, drawn again whenever the list changes; the handlers
+            # (favourite, play_again, more_like) are defined with the others below
+            @gr.render(inputs=[lib_state, fav_only])
+            def _library_list(entries, only_favourites):
+                if entries is None:
+                    return
+                shown = [e for e in entries if e.favourite or not only_favourites]
+                if not shown:
+                    empty = "No favourites yet: press ☆ on a piece you like." if entries else "No pieces yet."
+                    gr.HTML(f"<p class='lib-empty'>{empty}</p>", js_on_load=None)
+                    return
+                dates = {e.id: views.when(e.created_at) for e in entries}
+                if len(shown) > LIBRARY_SHOWN:
+                    gr.HTML(f"<p class='lib-more'>The newest {LIBRARY_SHOWN} of {len(shown)} pieces.</p>",
+                            js_on_load=None)
+                for entry in shown[:LIBRARY_SHOWN]:
+                    library_item(entry, dates)
+
+    def library_item(entry, dates: dict) -> None:
+        """One piece in the list: its card, then Favourite, Replay and More like this."""
+        key, short = entry.id, entry.id[:8]
+        with gr.Column(elem_classes=["lib-item"], key=f"item-{key}"):
+            gr.HTML(views.library_card(entry, root, dates), js_on_load=None, key=f"card-{key}")
+            with gr.Row(elem_classes=["lib-buttons"]):
+                small = {"size": "sm", "scale": 0, "min_width": 170}
+                star = gr.Button("★ Favourite" if entry.favourite else "☆ Add to favourites",
+                                 variant="primary" if entry.favourite else "secondary",
+                                 elem_id=f"fav-{short}", elem_classes=["lib-fav"], key=f"fav-{key}", **small)
+                again = gr.Button("Replay", elem_id=f"replay-{short}", key=f"replay-{key}", **small)
+                more = gr.Button("More like this", elem_id=f"more-{short}", key=f"more-{key}", **small)
+        private = {"concurrency_limit": limit, "api_visibility": "private"}
+        star.click(favourite(entry.id, not entry.favourite), [ref_state], [lib_state, lib_msg, ref_state], **private)
+        again.click(play_again(entry.id), [ref_state], [now, lib_msg, ref_state], **private)
+        more.click(more_like(entry.id), [ref_state], [now, lib_state, lib_msg, ref_state], concurrency_id="compose",
+                   show_progress="hidden", **private)
+
     gr.HTML(views.help_panel(_resources(ctx), locale), elem_id="attune-help", js_on_load=None)
 
     # --- handlers -------------------------------------------------------------
-    def respond(message: str, history: list, ref: SessionRef | None, pieces: list) -> Iterator[dict]:
+    def respond(message: str, history: list, ref: SessionRef | None, pieces: list,
+                shown: list | None) -> Iterator[dict]:
         history = [{"role": m["role"], "content": m["content"]} for m in (history or [])]
         pieces = list(pieces or [])
         if not (message or "").strip():
@@ -155,11 +217,11 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                                         "error"), ref_state: ref}
             return
         try:
-            yield from turn(message, history, ref, pieces)
+            yield from turn(message, history, ref, pieces, shown)
         finally:
             lock.release()
 
-    def turn(message: str, history: list, ref: SessionRef, pieces: list) -> Iterator[dict]:
+    def turn(message: str, history: list, ref: SessionRef, pieces: list, shown: list | None) -> Iterator[dict]:
         history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
         yield {box: "", chat: history, ref_state: ref, notice: "", busy: views.progress("Attune is replying…")}
         try:
@@ -194,6 +256,8 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                                                    "before you press play, and again after."})
                         out.update({pieces_state: pieces, music: views.pieces_panel(pieces, root),
                                     pacer: views.pacer(ev.music.get("breaths_per_minute"))})
+                        if shown is not None:  # a library on screen gets the new piece at the top
+                            out[lib_state] = library.library(ctx, ref)
                     yield out
         except AttuneError as exc:  # a clear message in the chat; the server keeps serving
             history[-1]["content"] = f"⚠️ {exc}"
@@ -203,9 +267,9 @@ def build_patient_page(ctx: AppContext, gr) -> None:
             history[-1]["content"] = f"⚠️ {UNEXPECTED}"
             yield {chat: history, box: message, busy: ""}
 
-    turn_outputs = [box, chat, ref_state, pieces_state, music, busy, crisis, pacer, notice]
+    turn_outputs = [box, chat, ref_state, pieces_state, music, busy, crisis, pacer, notice, lib_state]
     for trigger in (send.click, box.submit):
-        trigger(respond, [box, chat, ref_state, pieces_state], turn_outputs, concurrency_limit=limit,
+        trigger(respond, [box, chat, ref_state, pieces_state, lib_state], turn_outputs, concurrency_limit=limit,
                 concurrency_id="turn", show_progress="hidden", api_name="respond" if trigger == send.click else None,
                 api_visibility="public" if trigger == send.click else "private")
 
@@ -227,6 +291,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                        for m in service.session_history(ctx, new_ref)]
             pieces = [{"music": {**p, "piece_id": p.get("piece_id") or p.get("id")}, "sources": p.get("sources") or []}
                       for p in service.patient_pieces(ctx, new_ref) if p.get("session_id") == new_ref.session_id]
+            entries = library.library(ctx, new_ref)
         except AttuneError as exc:
             return {code_msg: views.status(str(exc), "error")}
         except Exception:
@@ -235,27 +300,29 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         last_bpm = (pieces[-1]["music"].get("breaths_per_minute") if pieces else None)
         msg = "Welcome back. Your conversation continues below." if history else "Welcome. Your new session has started."
         return {ref_state: new_ref, chat: history, pieces_state: pieces, music: views.pieces_panel(pieces, root),
-                pacer: views.pacer(last_bpm), code: "", code_msg: views.status(msg), crisis: ""}
+                pacer: views.pacer(last_bpm), code: "", code_msg: views.status(msg), crisis: "",
+                lib_state: entries, now: "", playlist_box: "", lib_msg: ""}
 
     code_btn.click(continue_code, [code, wanted, ref_state],
-                   [ref_state, chat, pieces_state, music, pacer, code, code_msg, crisis],
+                   [ref_state, chat, pieces_state, music, pacer, code, code_msg, crisis, lib_state, now,
+                    playlist_box, lib_msg],
                    concurrency_limit=limit, api_visibility="private")
 
     def make_rate(phase: str):
-        def rate(v, a, s, like, ref, pieces):
+        def rate(v, a, s, like, ref):
             ref = ensure(ref)
-            piece_id = (pieces[-1]["music"].get("piece_id") if pieces else None)
 
             def call() -> str:
+                # no piece id: the service rates the session's current piece (the newest, or one replayed)
                 service.rate(ctx, ref, phase, sam_valence=v, sam_arousal=a, suds=s,
-                             liking=(float(like) if like and phase == "post" else None), piece_id=piece_id)
+                             liking=(float(like) if like and phase == "post" else None))
                 return ("Saved how you feel before the music." if phase == "pre"
                         else "Saved how you feel after the music. Thank you.")
             return {rate_msg: _attempt(call), ref_state: ref}
         return rate
 
     for btn, phase in ((pre_btn, "pre"), (post_btn, "post")):
-        btn.click(make_rate(phase), [val, aro, suds, liking, ref_state, pieces_state], [rate_msg, ref_state],
+        btn.click(make_rate(phase), [val, aro, suds, liking, ref_state], [rate_msg, ref_state],
                   concurrency_limit=limit, api_name=f"rate_{phase}")
 
     def add_hr(bpm, ref):
@@ -295,3 +362,65 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                    api_visibility="private")
     voice_btn.click(add_voice, [voice, ref_state], [signal_msg, ref_state], concurrency_limit=limit,
                     api_visibility="private")
+
+    # --- My music ------------------------------------------------------------------
+    def show_library(ref):
+        ref = ensure(ref)
+        entries, error = _guarded(lambda: library.library(ctx, ref))
+        if error:
+            return {lib_msg: error, ref_state: ref}
+        return {lib_state: entries, ref_state: ref,
+                lib_msg: "" if entries else views.status("No pieces yet: ask Attune for some music first.")}
+
+    lib_show.click(show_library, [ref_state], [lib_state, lib_msg, ref_state], concurrency_limit=limit,
+                   api_visibility="private")
+
+    def favourite(piece_id: str, on: bool):
+        def run(ref):
+            ref = ensure(ref)
+
+            def call() -> list:
+                library.set_favourite(ctx, ref, piece_id, on)
+                return library.library(ctx, ref)
+            entries, error = _guarded(call)
+            if error:
+                return {lib_msg: error, ref_state: ref}
+            done = "Added to your favourites." if on else "Removed from your favourites."
+            return {lib_state: entries, lib_msg: views.status(done), ref_state: ref}
+        return run
+
+    def play_again(piece_id: str):
+        def run(ref):
+            ref = ensure(ref)
+            entry, error = _guarded(lambda: library.replay(ctx, ref, piece_id))
+            if error:
+                return {lib_msg: error, ref_state: ref}
+            return {now: views.now_playing(entry, root, autoplay=True, listen=uuid.uuid4().hex[:8]), lib_msg: "",
+                    ref_state: ref}
+        return run
+
+    def more_like(piece_id: str):
+        def run(ref):
+            ref = ensure(ref)
+            yield {lib_msg: views.progress(COMPOSING), ref_state: ref}
+            made, error = _guarded(lambda: (library.more_like_this(ctx, ref, piece_id), library.library(ctx, ref)))
+            if error:
+                yield {lib_msg: error}
+                return
+            yield {now: views.now_playing(made[0], root, label="New piece"), lib_state: made[1],
+                   lib_msg: views.status("A new piece like it is ready. Rate how you feel before you press play.")}
+        return run
+
+    def wind_down(ref):
+        ref = ensure(ref)
+        yield {lib_msg: views.progress("Composing three pieces for your wind-down… this takes a little while."),
+               ref_state: ref}
+        made, error = _guarded(lambda: (library.wind_down_playlist(ctx, ref), library.library(ctx, ref)))
+        if error:
+            yield {lib_msg: error}
+            return
+        yield {playlist_box: views.playlist_panel(made[0], root), lib_state: made[1],
+               lib_msg: views.status("Your wind-down playlist is ready: play it here or download it.")}
+
+    wind_btn.click(wind_down, [ref_state], [lib_msg, playlist_box, lib_state, ref_state], concurrency_limit=limit,
+                   concurrency_id="compose", show_progress="hidden", api_visibility="private")

@@ -1,4 +1,4 @@
-"""HTML fragments for the patient page: piece cards, crisis banner, pacer, help.
+"""HTML fragments for the patient page: piece and library cards, players, crisis banner, pacer, help.
 
 Pure functions from data to HTML strings, so they are tested without a
 browser. ``gr.HTML`` does not sanitise, so every value that came from a
@@ -9,12 +9,14 @@ folder are linked (anything else is left out, never served).
 from __future__ import annotations
 
 import html
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 __all__ = ["file_url", "piece_card", "pieces_panel", "crisis_banner", "help_panel", "pacer",
-           "progress", "status", "resource_line"]
+           "progress", "status", "resource_line", "library_card", "now_playing", "playlist_panel",
+           "rating_change", "when"]
 
 FILE_ROUTE = "/gradio_api/file="  # Gradio 6 serves allowed paths here
 
@@ -123,6 +125,22 @@ def _sources(sources: Iterable[Mapping[str, Any]]) -> str:
     return "<h4>Guidance this draws on</h4><ol class='sources'>" + "".join(items) + "</ol>"
 
 
+def _player(files: Mapping[str, Any], root: Path, title: str, autoplay: bool = False) -> str:
+    """An audio element for a piece's OGG and WAV (the first the browser can play wins)."""
+    audio_srcs = []
+    for key, mime in (("ogg", "audio/ogg"), ("wav", "audio/wav"), ("mp3", "audio/mpeg")):
+        url = file_url(files.get(key), root)
+        if url:
+            audio_srcs.append(f"<source src='{_e(url)}' type='{mime}'>")
+    if not audio_srcs:
+        return "<p class='msg msg-error' role='alert'>The audio for this piece is missing.</p>"
+    # src on the element too: simple to test, and the same file every time it is played
+    first = audio_srcs[0].split("src='", 1)[1].split("'", 1)[0]
+    play = " autoplay" if autoplay else ""
+    return (f"<audio controls preload='metadata'{play} src='{first}' aria-label='Play {_e(title)}'>"
+            + "".join(audio_srcs) + "Your browser cannot play this audio; use the download.</audio>")
+
+
 def piece_card(piece: Mapping[str, Any], root: Path, sources: Iterable[Mapping] = (), number: int = 1) -> str:
     """One piece: audio player, piano roll, downloads and a "Why this music" section."""
     pid = str(piece.get("piece_id") or piece.get("id") or number)
@@ -130,18 +148,7 @@ def piece_card(piece: Mapping[str, Any], root: Path, sources: Iterable[Mapping] 
     secs = piece.get("seconds") or plan.get("seconds")
     length = f" · {float(secs) / 60:.1f} min" if secs else ""
     title = f"Piece {number}{length}"
-    audio_srcs = []
-    for key, mime in (("ogg", "audio/ogg"), ("wav", "audio/wav")):
-        url = file_url(piece.get(key), root)
-        if url:
-            audio_srcs.append(f"<source src='{_e(url)}' type='{mime}'>")
-    if audio_srcs:
-        # the first source the browser can play wins; src on the element keeps it simple to test
-        first = audio_srcs[0].split("src='", 1)[1].split("'", 1)[0]
-        audio = (f"<audio controls preload='metadata' src='{first}' aria-label='Play {_e(title)}'>"
-                 + "".join(audio_srcs) + "Your browser cannot play this audio; use the WAV download.</audio>")
-    else:
-        audio = "<p class='msg msg-error' role='alert'>The audio for this piece is missing.</p>"
+    audio = _player(piece, root, title)
     roll_url = file_url(piece.get("png"), root)
     roll = (f"<img class='roll' src='{_e(roll_url)}' alt='Piano roll of {_e(title)}: notes over time, "
             "low notes at the bottom' loading='lazy'>") if roll_url else ""
@@ -169,3 +176,139 @@ def pieces_panel(pieces: list[Mapping[str, Any]], root: Path) -> str:
     cards = [piece_card(p["music"], root, p.get("sources") or (), n)
              for n, p in reversed(list(enumerate(pieces, start=1)))]
     return "<section class='pieces' aria-label='Your music'><h2>Your music</h2>" + "".join(cards) + "</section>"
+
+
+# --- the library ("My music") ----------------------------------------------------------
+_CHANGE_WORDS = (("valence", "sam_valence", "mood"), ("arousal", "sam_arousal", "energy"),
+                 ("suds", "suds", "distress"))  # the same words as the mood-check sliders
+
+
+def when(value: Any) -> str:
+    """A stored time in the server's local time (the store writes UTC), e.g. "03 Mar 2025, 21:40"."""
+    if not isinstance(value, datetime):
+        return str(value or "")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone().strftime("%d %b %Y, %H:%M")
+
+
+def _num(x: float) -> str:
+    return f"{x:g}" if float(x) != int(x) else str(int(x))
+
+
+def rating_change(entry: Any) -> str:
+    """Before and after in words, e.g. "mood 4 → 6 (+2), distress 7 → 3 (−4)"; empty when unrated."""
+    pre, post = entry.pre or {}, entry.post or {}
+    parts = []
+    for name, key, word in _CHANGE_WORDS:
+        if name in entry.change:
+            d = entry.change[name]
+            sign = "+" if d > 0 else "−" if d < 0 else "±"
+            parts.append(f"{word} {_num(pre[key])} → {_num(post[key])} ({sign}{_num(abs(d))})")
+    if post.get("liking") is not None:
+        parts.append(f"liked {_num(post['liking'])} of 5")
+    return ", ".join(parts)
+
+
+def _plan_line(entry: Any) -> str:
+    bits = []
+    if entry.key:
+        bits.append(entry.key)
+    if entry.tempo_bpm:
+        lo, hi = entry.tempo_bpm
+        bits.append(f"{lo:.0f} BPM" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} BPM")
+    if entry.duration_s:
+        bits.append(f"{float(entry.duration_s) / 60:.1f} min")
+    if entry.instruments:
+        bits.append(", ".join(dict.fromkeys(entry.instruments.values())))
+    return " · ".join(bits)
+
+
+def _arc_line(entry: Any) -> str:
+    from attune.tools.music.plan import Mood, mood_words
+
+    if not entry.start or not entry.target:
+        return ""
+    start = mood_words(Mood(valence=entry.start[0], arousal=entry.start[1]))
+    goal = entry.target_words or mood_words(Mood(valence=entry.target[0], arousal=entry.target[1]))
+    return f"From {start} toward {goal}."
+
+
+def _tags(entry: Any, parent_dates: Mapping[str, str]) -> str:
+    tags = []
+    pl = entry.playlist or {}
+    if pl:
+        tags.append(f"<span class='tag'>{_e(pl.get('name') or 'Playlist')} {_e(pl.get('position'))} of "
+                    f"{_e(pl.get('of'))}</span>")
+    if entry.parent_id:
+        made = parent_dates.get(entry.parent_id)
+        tags.append(f"<span class='tag'>More like the piece from {_e(made)}</span>" if made
+                    else "<span class='tag'>More like an earlier piece</span>")
+    return "".join(tags)
+
+
+def library_card(entry: Any, root: Path, parent_dates: Mapping[str, str] | None = None) -> str:
+    """One piece of the library: date, favourite star, plan in brief, ratings change, why, downloads."""
+    date = when(entry.created_at)
+    star = ("<span class='star' role='img' aria-label='Favourite'>★</span> " if entry.favourite else "")
+    change = rating_change(entry)
+    rated = (f"<p class='lib-change'>Before → after: {_e(change)}</p>" if change
+             else "<p class='lib-change lib-unrated'>Not rated yet: use the quick mood check before and "
+                  "after listening.</p>")
+    arc = _arc_line(entry)
+    arc_html = f"<p class='lib-arc'>{_e(arc)}</p>" if arc else ""
+    why = "".join(f"<li>{_e(line)}</li>" for line in entry.why)
+    details = (f"<details class='why'><summary>Why this music</summary>"
+               f"{'<ul>' + why + '</ul>' if why else '<p>No reasons were recorded for this piece.</p>'}</details>")
+    links = []
+    for key, label in (("midi", "MIDI"), ("wav", "WAV")):
+        url = file_url(entry.files.get(key), root)
+        if url:
+            links.append(f"<a class='dl' href='{_e(url)}' download='{_e(Path(str(entry.files[key])).name)}'>"
+                         f"Download {label}</a>")
+    joined = file_url((entry.playlist or {}).get("file"), root)
+    if joined:
+        links.append(f"<a class='dl' href='{_e(joined)}' download='{_e(Path(entry.playlist['file']).name)}'>"
+                     "Download the whole wind-down</a>")
+    downloads = f"<nav class='downloads' aria-label='Downloads'>{''.join(links)}</nav>" if links else ""
+    return (f"<article class='lib-piece{' is-favourite' if entry.favourite else ''}' data-piece-id='{_e(entry.id)}' "
+            f"aria-label='Piece from {_e(date)}'>"
+            f"<h3>{star}{_e(date)} {_tags(entry, parent_dates or {})}</h3>"
+            f"<p class='lib-plan'>{_e(_plan_line(entry))}</p>"
+            f"{arc_html}{rated}{details}{downloads}</article>")
+
+
+def now_playing(entry: Any, root: Path, autoplay: bool = False, label: str = "Now playing", listen: str = "") -> str:
+    """The player for a piece chosen in the library (the same stored file every time).
+
+    ``listen`` marks one press of Replay: a new value redraws the player, so a
+    second press plays the piece again from the start.
+    """
+    date = when(entry.created_at)
+    player = _player(entry.files, root, f"the piece from {date}", autoplay=autoplay)
+    return (f"<section class='now-playing' aria-label='{_e(label)}' data-piece-id='{_e(entry.id)}' "
+            f"data-listen='{_e(listen)}'>"
+            f"<h3>{_e(label)}: the piece from {_e(date)}</h3>{player}"
+            f"<p class='lib-plan'>{_e(_plan_line(entry))}</p>"
+            "<p class='hint'>Rate how you feel before and after with the quick mood check; "
+            "the ratings go with this piece.</p></section>")
+
+
+def playlist_panel(playlist: Any, root: Path) -> str:
+    """A wind-down: one player for the joined file, its download, and the pieces in order."""
+    url = file_url(playlist.file, root)
+    minutes = sum(float(p.duration_s or 0) for p in playlist.pieces) / 60
+    items = "".join(f"<li>{_e(_plan_line(p))}; ends at {p.end_bpm:.0f} BPM</li>" for p in playlist.pieces
+                    if p.end_bpm is not None)
+    if url:
+        name = Path(playlist.file).name
+        kind = Path(playlist.file).suffix.lstrip(".").upper()
+        body = (_player({Path(playlist.file).suffix.lstrip("."): playlist.file}, root, playlist.name)
+                + f"<nav class='downloads' aria-label='Download the playlist'><a class='dl' href='{_e(url)}' "
+                  f"download='{_e(name)}'>Download the wind-down ({kind}, {minutes:.0f} min, one file)</a></nav>")
+    else:
+        body = "<p class='msg msg-error' role='alert'>The playlist file is missing.</p>"
+    return (f"<section class='playlist' aria-label='{_e(playlist.name)}'><h3>{_e(playlist.name)}</h3>"
+            "<p>Three pieces, each starting where the last ended and each slower and calmer, joined into one "
+            "file with a short pause between pieces. Press play once and let it run.</p>"
+            f"{body}<ol class='playlist-pieces'>{items}</ol></section>")

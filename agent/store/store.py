@@ -30,6 +30,8 @@ from .crypto import Cipher
 __all__ = ["Store", "utcnow"]
 
 _KEY_CHECK = "attune-key-check"
+# the same words whether a piece is missing or another patient's
+_NO_PIECE = "That piece does not exist for this patient."
 
 
 def utcnow() -> datetime:
@@ -350,10 +352,24 @@ class Store:
         return [{"id": r.id, "session_id": r.session_id, "created_at": r.created_at,
                  "favourite": r.favourite, **self._dec(r.data_enc, "pieces", patient_id)} for r in rows]
 
+    def piece(self, patient_id: str, piece_id: str, actor: str = "patient") -> dict:
+        """One piece of this patient; another patient's piece is refused like a missing one."""
+        with self._begin() as conn:
+            row = conn.execute(select(s.pieces).where(s.pieces.c.id == str(piece_id),
+                                                      s.pieces.c.patient_id == patient_id)).first()
+            if row is None:
+                raise StorageError(_NO_PIECE)
+            self._audit(conn, actor, "read", "pieces", patient_id)
+        return {"id": row.id, "session_id": row.session_id, "created_at": row.created_at,
+                "favourite": row.favourite, **self._dec(row.data_enc, "pieces", patient_id)}
+
     def set_favourite(self, patient_id: str, piece_id: str, favourite: bool, actor: str = "patient") -> None:
         with self._begin() as conn:
-            conn.execute(update(s.pieces).where(s.pieces.c.id == piece_id, s.pieces.c.patient_id == patient_id)
-                         .values(favourite=favourite))
+            done = conn.execute(update(s.pieces).where(s.pieces.c.id == str(piece_id),
+                                                       s.pieces.c.patient_id == patient_id)
+                                .values(favourite=bool(favourite))).rowcount
+            if not done:
+                raise StorageError(_NO_PIECE)
             self._audit(conn, actor, "write", "pieces", patient_id)
 
     # Export and erasure ------------------------------------------------------

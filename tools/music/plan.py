@@ -33,6 +33,8 @@ __all__ = [
     "Mood",
     "Segment",
     "MusicPlan",
+    "KEY_PAIRS",
+    "mood_words",
     "plan_music",
 ]
 
@@ -159,8 +161,8 @@ class MusicPlan(BaseModel):
         """Plain-language lines for a "why this music" card."""
         first, last = self.segments[0], self.segments[-1]
         lines = [
-            f"The music starts close to how you feel now ({_mood_words(self.start)}) and moves "
-            f"step by step toward {_mood_words(self.target)} over {len(self.segments)} phrases "
+            f"The music starts close to how you feel now ({mood_words(self.start)}) and moves "
+            f"step by step toward {mood_words(self.target)} over {len(self.segments)} phrases "
             f"(about {self.duration_s:.0f} seconds). Meeting you first and changing gradually is "
             "the iso principle (Altshuler 1948).",
             f"Key: {first.key} at the start, {last.key} at the end. {REASONS['mode']}",
@@ -190,7 +192,8 @@ class MusicPlan(BaseModel):
 
 # ---------------------------------------------------------------- helpers
 
-def _mood_words(m: Mood) -> str:
+def mood_words(m: Mood) -> str:
+    """Two plain words for a mood, e.g. "low and calm"."""
     v = "low" if m.valence < -0.25 else "bright" if m.valence > 0.25 else "neutral"
     a = "calm" if m.arousal < -0.25 else "energised" if m.arousal > 0.25 else "steady"
     return f"{v} and {a}"
@@ -289,6 +292,7 @@ def plan_music(
     heart_rate: float | None = None,
     seed: int = 0,
     instruments: Sequence[str] | None = None,
+    tonics: tuple[str, str] | None = None,
 ) -> MusicPlan:
     """Plan a piece that moves from ``start`` to ``target`` (valence, arousal) in ``seconds``.
 
@@ -296,6 +300,8 @@ def plan_music(
     each with a note; zero, negative or non-numbers raise ``InputError``.
     ``heart_rate`` (beats per minute) sets the opening tempo near it.
     ``breaths_per_minute`` fixes the tempo so a breath spans whole bars.
+    ``tonics`` (one of ``KEY_PAIRS``) keeps the key of an earlier piece, so a
+    sequence of pieces stays in one key; otherwise the seed picks it.
     """
     limits = limits or MusicLimits()
     start_m, target_m = _mood(start, "start"), _mood(target, "target")
@@ -313,9 +319,13 @@ def plan_music(
     _check_number("breathing rate", breaths_per_minute, *BREATH_RANGE, " breaths per minute")
     if not isinstance(seed, int):
         raise InputError(f"The seed must be a whole number; got {seed!r}.")
+    if tonics is not None and tuple(tonics) not in KEY_PAIRS:
+        raise InputError(f"The key pair must be one of {KEY_PAIRS}; got {tonics!r}.")
 
     rng = random.Random(seed)
-    major_tonic, minor_tonic = KEY_PAIRS[rng.randrange(len(KEY_PAIRS))]
+    major_tonic, minor_tonic = KEY_PAIRS[rng.randrange(len(KEY_PAIRS))]  # drawn always: a seed stays reproducible
+    if tonics is not None:
+        major_tonic, minor_tonic = tonics
     c0, c1 = cues_for(start_m.valence, start_m.arousal), cues_for(target_m.valence, target_m.arousal)
     plan_reasons: dict[str, str] = {}
 

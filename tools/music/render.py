@@ -161,18 +161,25 @@ def render_midi(midi_path: str | os.PathLike, wav_path: str | os.PathLike,
                       finished=finished, peak_dbfs=peak_db, rms_dbfs=rms_db)
 
 
-def write_audio(samples, path: str | os.PathLike, sf=None) -> None:
-    """Write samples with soundfile; an unwritable path raises ``InputError``."""
+def write_audio(samples, path: str | os.PathLike, sf=None, tags: dict[str, str] | None = None) -> None:
+    """Write samples (WAV, OGG or MP3 by suffix); an unwritable path raises ``InputError``.
+
+    ``tags`` sets text metadata the format supports (``title``, ``artist``, ``comment``, ...).
+    """
     if sf is None:
         import soundfile as sf
     path = Path(path)
     kwargs = {"subtype": "PCM_16"} if path.suffix.lower() == ".wav" else {}
     if path.suffix.lower() == ".ogg":
         kwargs = {"format": "OGG", "subtype": "VORBIS"}
+    elif path.suffix.lower() == ".mp3":  # libsndfile 1.1+ encodes MP3 (LAME), about 128 kbit/s
+        kwargs = {"format": "MP3", "subtype": "MPEG_LAYER_III"}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # libsndfile's Vorbis encoder can crash on one huge write: write in blocks
         with sf.SoundFile(str(path), "w", SAMPLE_RATE, samples.shape[1], **kwargs) as fh:
+            for name, value in (tags or {}).items():
+                setattr(fh, name, value)
             for i in range(0, len(samples), WRITE_BLOCK):
                 fh.write(samples[i:i + WRITE_BLOCK])
     except (OSError, RuntimeError, sf.LibsndfileError) as exc:
