@@ -34,6 +34,8 @@ LEARNED_MEANS = 0.5  # learned p(harmful) that counts as a means question when d
 WINDOW_WORDS = 48  # words per learned-layer window
 MAX_WINDOWS = 10  # windows embedded per message, at most
 CONTEXT_TURNS = 20  # previous patient messages read, newest last
+_ACCIDENT = re.compile(r"\b(?:ouch|oops|ow+|by accident|accidentally|tripped|slipped|clumsy|walked into|bumped)\b")
+VOTE_MIN_WORDS = 5  # words a message needs before the neighbour vote may speak
 LEARNED_CONTEXT_TURNS = 4  # earlier messages the learned layer re-reads (cached: the app screened them already)
 # A height question ("how high is the bridge") with an innocent purpose (a school project, a trip)
 # and no distress anywhere is a probe, not a means request: it stays allowed alone and still turns
@@ -59,6 +61,10 @@ class Thresholds:
     # new wordings of a known risk sit near their exemplars before the classifier is sure
     crisis_near_similarity: float = 0.72
     crisis_near_p: float = 0.35
+    # neighbour vote: most of the nearest exemplars are crisis and the classifier leans that way
+    crisis_vote_neighbours: int = 3  # of learned.NEIGHBOURS
+    crisis_vote_p: float = 0.60
+    crisis_vote_similarity: float = 0.45  # the nearest exemplar must be at least this close
     learned_means: float = LEARNED_MEANS
 
 
@@ -70,6 +76,8 @@ class _Analysis:
     safe_statement: bool
     purpose: bool = False  # an innocent purpose is named (school project, trip)
     undone: bool = False  # words of falling, dying or missing barriers
+    figurative: bool = False  # a figurative phrase was masked out
+    accident: bool = False  # an accident is named ("ouch", "tripped", "by accident")
 
 
 # French elisions ("j'ai envie d'en finir"): the normaliser drops apostrophes ("den finir"),
@@ -107,7 +115,7 @@ def _sentences(message: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _analyse(message: str) -> _Analysis:
     norm = normalise(message)
-    masked, _ = mask_figurative(norm.text)
+    masked, n_figurative = mask_figurative(norm.text)
     hits = tuple(match_rules(masked, norm.light))
     if _ELISION.search(message):
         expanded = _ELISION.sub(lambda m: _ELIDED[m.group(1).lower()] + " ", message)
@@ -128,7 +136,8 @@ def _analyse(message: str) -> _Analysis:
         windows = tuple(chunks[i] for i in keep)
     purpose = bool(INNOCENT_PURPOSE.search(masked))
     undone = bool(INNOCENCE_UNDONE.search(masked))
-    return _Analysis(hits, windows, norm.language, safe, purpose, undone)
+    return _Analysis(hits, windows, norm.language, safe, purpose, undone, n_figurative > 0,
+                     bool(_ACCIDENT.search(masked)))
 
 
 def _coerce(message: object) -> str:
@@ -222,6 +231,11 @@ class InputGuard:
             or (not injection and p_crisis >= t.crisis)
         near_crisis = bool(pred) and not injection and top.nearest_label == "crisis" \
             and top.nearest_similarity >= t.crisis_near_similarity and p_crisis >= t.crisis_near_p
+        # (not on short or figurative-masked texts: a fragment like "on the train" sits near anything)
+        vote = [p for p in pred[:1] if len(now.prepared_windows[0].split()) >= VOTE_MIN_WORDS
+                and not now.figurative and not now.accident and p.nearest_similarity >= t.crisis_vote_similarity and sum(x == "crisis" for x in p.neighbour_labels) >= t.crisis_vote_neighbours
+                and p.p("crisis") >= t.crisis_vote_p]
+        near_crisis = near_crisis or (bool(vote) and not injection)
         decided = decided or near_crisis
         # An earlier message that the learned layer alone reads as crisis keeps the conversation in
         # crisis until the person says they are safe, as the rules' own hits do (C-SSRS: a disclosure
@@ -280,7 +294,7 @@ class InputGuard:
             action = "crisis"
             add("suicide_self_harm" if top.nearest_label != "crisis" or top.nearest_sub == "crisis" else top.nearest_sub)
             level = 1
-            reasons.append("learned.crisis")
+            reasons.append("learned.crisis" if p_crisis >= t.crisis or not vote else "learned.neighbour_vote")
             score = p_crisis
         elif not injection and p_context >= t.context_crisis:
             action = "crisis"

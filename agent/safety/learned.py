@@ -29,6 +29,7 @@ EXEMPLARS_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_exemp
 EXTRA_EXEMPLARS_GLOB = "safety_exemplars_*.yaml"  # further files written later, same format
 CACHE_SIZE = 4096  # predictions kept per layer, keyed by prepared text (earlier turns are re-read)
 LABELS = ("benign", "crisis", "harmful", "injection", "out_of_scope")
+NEIGHBOURS = 5  # nearest exemplars whose labels a prediction carries (the guard's neighbour vote)
 
 
 def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[tuple[str, str, str]]:
@@ -64,6 +65,7 @@ class Prediction:
     nearest_sub: str
     nearest_index: int
     nearest_similarity: float
+    neighbour_labels: tuple[str, ...] = ()  # labels of the NEIGHBOURS nearest exemplars, nearest first
 
     def p(self, label: str) -> float:
         return self.probs.get(label, 0.0)
@@ -129,12 +131,15 @@ class LearnedLayer:
             probs = self._model.predict_proba(vectors)
             sims = vectors @ self._matrix.T
             for text, row, sim in zip(todo, probs, sims):
-                best = int(np.argmax(sim))
+                near = np.argpartition(-sim, NEIGHBOURS)[:NEIGHBOURS]
+                near = near[np.argsort(-sim[near])]
+                best = int(near[0])
                 _, label, sub = self._rows[best]
                 known[text] = Prediction(
                     probs={str(c): float(p) for c, p in zip(self._model.classes_, row)},
                     nearest_label=label, nearest_sub=sub, nearest_index=best,
                     nearest_similarity=float(sim[best]),
+                    neighbour_labels=tuple(self._rows[int(i)][1] for i in near),
                 )
             with self._cache_lock:
                 for text in todo:
