@@ -17,8 +17,8 @@ from typing import Any
 from .context import AppContext, SessionRef
 from .errors import InputError
 
-__all__ = ["rate", "add_heart_rate", "add_heart_file", "add_voice", "add_face", "add_eeg_file", "read_eeg_live",
-           "set_eeg_baseline", "session_history", "patient_pieces"]
+__all__ = ["rate", "add_heart_rate", "add_heart_file", "add_voice", "add_face", "add_eeg_file", "add_eeg_reading",
+           "read_eeg_headset", "read_eeg_live", "set_eeg_baseline", "session_history", "patient_pieces"]
 
 
 def _bounded(name: str, value: float | None, lo: float, hi: float) -> float | None:
@@ -91,13 +91,19 @@ def _estimate_record(source: str, est) -> dict[str, Any]:
 
 
 def add_face(ctx: AppContext, ref: SessionRef, image: Any) -> dict[str, Any]:
-    """Read the expression in one snapshot (path, bytes or array); the picture itself is never kept."""
-    from attune.tools.mood.face import infer_face
+    """Read the expression in one snapshot (path, bytes or array); the picture itself is never kept.
 
-    est = infer_face(image)
+    Besides the estimate, the record names the most probable expression
+    (``expression``, ``expression_p`` 0-1) so a page can say what was seen.
+    """
+    from attune.tools.mood.face import classify_face, infer_face
+
+    seen = classify_face(image)
+    est = infer_face(None, reading=seen)
     record = _estimate_record("face", est)
-    if est.confidence <= 0:  # no face: say so, keep nothing
+    if not seen.found:  # no face: say so, keep nothing
         return {"stored": False, "source": "face", **record}
+    record.update(expression=seen.top, expression_p=round(seen.top_probability, 3), faces=seen.faces)
     return _store_reading(ctx, ref, "face", record)
 
 
@@ -105,7 +111,8 @@ def _eeg_baseline(ctx: AppContext, ref: SessionRef) -> float | None:
     return (ctx.store.patient_data(ref.patient_id).get("baseline") or {}).get("eeg_index")
 
 
-def _store_eeg(ctx: AppContext, ref: SessionRef, reading) -> dict[str, Any]:
+def add_eeg_reading(ctx: AppContext, ref: SessionRef, reading) -> dict[str, Any]:
+    """Store an EEG reading taken already (e.g. by `read_eeg_headset`), against the person's calm baseline."""
     from attune.tools.mood.fusion import eeg_source
     from attune.tools.mood.model import Baseline
 
@@ -119,7 +126,7 @@ def add_eeg_file(ctx: AppContext, ref: SessionRef, path: str | Path, board: str 
     """Import a recorded BrainFlow session (board: the configured headset, else the synthetic board)."""
     from attune.tools.mood.eeg import read_eeg_file
 
-    return _store_eeg(ctx, ref, read_eeg_file(path, board or ctx.settings.eeg_board or "synthetic"))
+    return add_eeg_reading(ctx, ref, read_eeg_file(path, board or ctx.settings.eeg_board or "synthetic"))
 
 
 def _eeg_params(ctx: AppContext) -> dict[str, str]:
@@ -127,28 +134,35 @@ def _eeg_params(ctx: AppContext) -> dict[str, str]:
     return {k: v for k, v in {"serial_port": s.eeg_serial_port, "mac_address": s.eeg_mac_address}.items() if v}
 
 
-def read_eeg_live(ctx: AppContext, ref: SessionRef, seconds: float | None = None) -> dict[str, Any]:
-    """Stream the configured headset for a few seconds and store the reading (ConfigError if none is set)."""
+def read_eeg_headset(ctx: AppContext, seconds: float | None = None):
+    """Stream the configured headset for a few seconds and return the `EegReading`; stores nothing.
+
+    ConfigError if no headset is set. Split from storing so that a front end
+    can stream for seconds without holding up the session it stores into.
+    """
     from attune.tools.mood.eeg import stream_board
 
     if not ctx.settings.eeg_board:
         from .errors import ConfigError
 
         raise ConfigError("No EEG headset is configured (set ATTUNE_EEG_BOARD, e.g. muse_2, or synthetic for a demo).")
-    reading = stream_board(ctx.settings.eeg_board, seconds or ctx.settings.eeg_seconds, _eeg_params(ctx))
-    return _store_eeg(ctx, ref, reading)
+    return stream_board(ctx.settings.eeg_board, seconds or ctx.settings.eeg_seconds, _eeg_params(ctx))
+
+
+def read_eeg_live(ctx: AppContext, ref: SessionRef, seconds: float | None = None) -> dict[str, Any]:
+    """Stream the configured headset for a few seconds and store the reading (ConfigError if none is set)."""
+    return add_eeg_reading(ctx, ref, read_eeg_headset(ctx, seconds))
 
 
 def set_eeg_baseline(ctx: AppContext, ref: SessionRef, seconds: float | None = None,
                      path: str | Path | None = None) -> dict[str, Any]:
     """Record the person's calm EEG index (seated, relaxed) from the headset or a recording."""
-    from attune.tools.mood.eeg import read_eeg_file, stream_board
+    from attune.tools.mood.eeg import read_eeg_file
 
-    board = ctx.settings.eeg_board or "synthetic"
     if path is not None:
-        reading = read_eeg_file(path, board)
+        reading = read_eeg_file(path, ctx.settings.eeg_board or "synthetic")
     elif ctx.settings.eeg_board:
-        reading = stream_board(board, seconds or ctx.settings.eeg_seconds, _eeg_params(ctx))
+        reading = read_eeg_headset(ctx, seconds)
     else:
         from .errors import ConfigError
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from attune.agent.errors import InputError
-from attune.ui import auth, console, outcomes, views
+from attune.ui import auth, console, outcomes, senses, views
 
 
 # --- views ---------------------------------------------------------------------
@@ -50,6 +50,71 @@ def test_crisis_banner_is_an_alert_with_call_links():
                                 {"name": "Chat", "contact": "https://example.org", "kind": "chat"}], "GB")
     assert "role='alert'" in html and "tel:116123" in html and "href=\"https://example.org\"" in html
 
+
+
+# --- senses: what a reading is said to show -------------------------------------------
+FACE = {"stored": True, "expression": "happy", "expression_p": 0.987, "faces": 1}
+
+
+@pytest.mark.parametrize("shown, said", [
+    ({**FACE, "valence": 0.69, "arousal": 0.4},
+     "Seen: looks happy (p=0.99): a little more positive, a little more lively. Counted lightly in your mood."),
+    ({**FACE, "expression": "sad", "expression_p": 0.6, "valence": -0.4, "arousal": -0.2},
+     "Seen: looks sad (p=0.60): a little more negative, a little calmer. Counted lightly in your mood."),
+    ({**FACE, "expression": "neutral", "valence": 0.02, "arousal": -0.05},
+     "Seen: looks neutral (p=0.99): no nudge either way. Counted lightly in your mood."),
+    ({**FACE, "valence": 0.69, "arousal": 0.05, "faces": 3}, "There were 3 faces; the largest was read."),
+    ({"stored": False, "valence": 0.0, "arousal": 0.0}, senses.NO_FACE),
+], ids=["happy", "sad", "neutral", "several-faces", "no-face"])
+def test_face_words(shown, said):
+    assert said in senses.face_words(shown)
+
+
+EEG = {"index": 4.3572, "seconds": 6.0, "confidence": 0.25, "fusion_source": "eeg_within"}
+
+
+@pytest.mark.parametrize("shown, said", [
+    ({**EEG, "arousal": 0.3}, "EEG index 4.36 (beta over alpha and theta) from 6 s: more alert than at the start of "
+                              "this recording (no calm baseline yet)."),
+    ({**EEG, "arousal": -0.3, "fusion_source": "eeg_personal", "confidence": 0.5}, "more relaxed than your calm "
+                                                                                   "baseline."),
+    ({**EEG, "arousal": 0.01, "fusion_source": "eeg_personal", "confidence": 0.5}, "about the same as your calm "
+                                                                                   "baseline."),
+    ({**EEG, "arousal": 0.0, "confidence": 0.0, "seconds": 3.0}, "from 3 s: too short to compare with its own "
+                                                                 "start, so it was not counted."),
+], ids=["alert-within", "relaxed-personal", "same-personal", "too-short"])
+def test_eeg_words_say_the_direction_and_how_little_it_means(shown, said):
+    text = senses.eeg_words(shown)
+    assert said in text and text.endswith(senses.WEAK)
+
+
+@pytest.mark.parametrize("name, content", [("snap.png", b"\x89PNG fake"), ("empty.png", b""),
+                                           ("名前 🎵.png", b"pixels")], ids=["picture", "empty", "unicode-name"])
+def test_a_snapshot_upload_is_deleted_once_read(tmp_path, name, content):
+    cache = tmp_path / "gradio"
+    folder = cache / "0123abcd"  # Gradio keeps each upload in a folder named by its hash
+    folder.mkdir(parents=True)
+    upload = folder / name
+    upload.write_bytes(content)
+    payload = {"path": str(upload), "url": f"/gradio_api/file={upload}", "orig_name": name}
+    assert senses.take_upload(payload, cache) == (content or None)
+    assert not upload.exists() and not folder.exists() and cache.exists()
+    assert senses.take_upload(payload, cache) is None  # a second read finds nothing
+
+
+@pytest.mark.parametrize("payload, got", [(None, None), ({}, None), ({"path": None, "url": None}, None),
+                                          ({"url": "data:image/png;base64,iVBORw0K"}, b"\x89PNG\r\n"),
+                                          ({"url": "data:image/png;base64,"}, None)],
+                         ids=["none", "empty", "no-path", "data-url", "empty-data-url"])
+def test_a_snapshot_that_never_reached_the_disk(tmp_path, payload, got):
+    assert senses.take_upload(payload, tmp_path) == got
+
+
+def test_a_file_outside_gradios_cache_is_read_but_never_deleted(tmp_path):
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"pixels")
+    assert senses.take_upload({"path": str(mine)}, tmp_path / "gradio") == b"pixels"
+    assert mine.exists()
 
 # --- accounts --------------------------------------------------------------------
 def test_passwords_are_argon2_and_wrong_ones_refused(ctx):

@@ -12,7 +12,7 @@ import socket
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from attune.agent.llm import ChatBackend, ScriptedChatModel
 
@@ -55,12 +55,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def chromium() -> Iterator:
+def chromium(extra_args: Sequence[str] = ()) -> Iterator:
     """Debian's Chromium, headless, driven by Playwright (one per test module)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS + list(extra_args))
         try:
             yield browser
         finally:

@@ -1,4 +1,4 @@
-"""The patient page: streamed chat, pieces, mood checks, heart and voice, My music, crisis help.
+"""The patient page: streamed chat, pieces, mood checks, heart, voice, face and EEG, My music, crisis help.
 
 Everything here consumes the one turn stream (``run_turn``) and the small
 service functions; no decision about safety or music is made in the UI.
@@ -6,16 +6,14 @@ Each browser tab holds its own ``SessionRef`` in server-side ``gr.State``;
 a returning patient types the personal code a clinician gave them.
 Errors the person can act on (``AttuneError``) are shown as they are;
 anything else is logged and shown as a plain apology, and the page keeps
-working.
+working (``actions``). The opt-in face and EEG inputs are in ``senses``.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
-import weakref
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from attune.agent import library, service
 from attune.agent.context import LOCAL_PATIENT_CODE, AppContext, SessionRef
@@ -23,7 +21,8 @@ from attune.agent.errors import AttuneError, InputError
 from attune.agent.events import Notice, Reply, ReplyDelta, Screened, ToolCalled, ToolResult, TurnDone
 from attune.agent.turn import run_turn
 
-from . import views
+from . import senses, views
+from .actions import UNEXPECTED, SessionLocks, attempt, guarded
 
 __all__ = ["build_patient_page", "INTRO"]
 
@@ -31,27 +30,11 @@ log = logging.getLogger(__name__)
 
 INTRO = ("Attune is an AI companion for music and relaxation. It is self-help, not therapy, and it "
          "cannot diagnose. If you are in danger, use **Get help now** at the top of the page.")
-UNEXPECTED = "Sorry, something went wrong on our side. Nothing you did caused it; please try again."
 COMPOSING = "Composing your music… this takes a few seconds."
 REPLAY_JS = ("watch('value', () => { const a = element.querySelector('audio[autoplay]');"
              " if (a) { a.currentTime = 0; a.play().catch(() => {}); } });")
 LIBRARY_SHOWN = 30  # newest pieces listed with their buttons (each is a handful of components)
-
-
-class _SessionLocks:
-    """One lock per session: a second message waits for the first reply (no interleaved turns)."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-        self._guard = threading.Lock()
-
-    def get(self, session_id: str) -> threading.Lock:
-        with self._guard:
-            lock = self._locks.get(session_id)
-            if lock is None:
-                lock = threading.Lock()
-                self._locks[session_id] = lock
-            return lock
+STORE_WAIT_S = 2.0  # seconds a message waits for a reading being stored (that takes well under a second)
 
 
 def _resources(ctx: AppContext, locale: str | None = None) -> list:
@@ -60,30 +43,13 @@ def _resources(ctx: AppContext, locale: str | None = None) -> list:
     return resources_for(locale or ctx.settings.locale)
 
 
-def _guarded(fn: Callable[[], Any]) -> tuple[Any, str]:
-    """Run a service call: (its result, "") or (None, an error status line fit to show)."""
-    try:
-        return fn(), ""
-    except AttuneError as exc:
-        return None, views.status(str(exc), "error")
-    except Exception:  # a bug: log it for the developer, keep the page usable
-        log.exception("patient page action failed")
-        return None, views.status(UNEXPECTED, "error")
-
-
-def _attempt(fn: Callable[[], str]) -> str:
-    """Run a service call; return a status line (errors become clear messages)."""
-    text, error = _guarded(fn)
-    return error or views.status(text, "ok")
-
-
 def build_patient_page(ctx: AppContext, gr) -> None:
     """Lay out the patient page inside the current Blocks context and wire its events."""
     root = ctx.settings.pieces_dir
     limit = ctx.settings.gradio_concurrency
     locale = ctx.settings.locale
 
-    locks = _SessionLocks()
+    locks = SessionLocks()
 
     def ensure(ref: SessionRef | None) -> SessionRef:
         return ref if ref is not None else ctx.start_session(LOCAL_PATIENT_CODE)
@@ -145,6 +111,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                                  label="Voice note: say a sentence or two about how you feel")
                 voice_btn = gr.Button("Use my voice note", elem_id="voice-btn")
                 signal_msg = gr.HTML("", elem_id="signal-msg", js_on_load=None)
+            senses.build_senses(ctx, gr, ref_state, ensure, locks)
 
     with gr.Column(elem_id="library", elem_classes=["library"]):
         gr.HTML("<h2>My music</h2><p>Every piece you have heard, newest first, with how you felt before and "
@@ -212,7 +179,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
             yield {notice: views.status(str(exc), "error")}
             return
         lock = locks.get(ref.session_id)
-        if not lock.acquire(blocking=False):
+        if not lock.acquire(timeout=STORE_WAIT_S):  # a reading being stored finishes first
             yield {notice: views.status("Attune is still replying to your last message; send this one after it.",
                                         "error"), ref_state: ref}
             return
@@ -314,11 +281,12 @@ def build_patient_page(ctx: AppContext, gr) -> None:
 
             def call() -> str:
                 # no piece id: the service rates the session's current piece (the newest, or one replayed)
-                service.rate(ctx, ref, phase, sam_valence=v, sam_arousal=a, suds=s,
-                             liking=(float(like) if like and phase == "post" else None))
+                with locks.held(ref.session_id):  # a self-rating joins the session's state, as readings do
+                    service.rate(ctx, ref, phase, sam_valence=v, sam_arousal=a, suds=s,
+                                 liking=(float(like) if like and phase == "post" else None))
                 return ("Saved how you feel before the music." if phase == "pre"
                         else "Saved how you feel after the music. Thank you.")
-            return {rate_msg: _attempt(call), ref_state: ref}
+            return {rate_msg: attempt(call), ref_state: ref}
         return rate
 
     for btn, phase in ((pre_btn, "pre"), (post_btn, "post")):
@@ -331,9 +299,10 @@ def build_patient_page(ctx: AppContext, gr) -> None:
             return {signal_msg: views.status("Enter your heart rate in beats per minute first.", "error")}
 
         def call() -> str:
-            r = service.add_heart_rate(ctx, ref, bpm)
+            with locks.held(ref.session_id):
+                r = service.add_heart_rate(ctx, ref, bpm)
             return f"Heart rate {r.get('heart_rate', bpm):g} beats per minute saved."
-        return {signal_msg: _attempt(call), ref_state: ref}
+        return {signal_msg: attempt(call), ref_state: ref}
 
     def add_file(path, ref):
         if not path:
@@ -341,11 +310,12 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         ref = ensure(ref)
 
         def call() -> str:
-            r = service.add_heart_file(ctx, ref, path)
+            with locks.held(ref.session_id):
+                r = service.add_heart_file(ctx, ref, path)
             hr_value = r.get("heart_rate") or r.get("mean_hr") or r.get("bpm")
             extra = f" (average {float(hr_value):.0f} beats per minute)" if hr_value else ""
             return f"Heart file read and saved{extra}."
-        return {signal_msg: _attempt(call), ref_state: ref}
+        return {signal_msg: attempt(call), ref_state: ref}
 
     def add_voice(path, ref):
         if not path:
@@ -353,9 +323,10 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         ref = ensure(ref)
 
         def call() -> str:
-            service.add_voice(ctx, ref, path)
+            with locks.held(ref.session_id):
+                service.add_voice(ctx, ref, path)
             return "Voice note used to sense your mood; only the mood it suggests is saved."
-        return {signal_msg: _attempt(call), ref_state: ref}
+        return {signal_msg: attempt(call), ref_state: ref}
 
     hr_btn.click(add_hr, [hr, ref_state], [signal_msg, ref_state], concurrency_limit=limit, api_visibility="private")
     hr_file.upload(add_file, [hr_file, ref_state], [signal_msg, ref_state], concurrency_limit=limit,
@@ -366,7 +337,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
     # --- My music ------------------------------------------------------------------
     def show_library(ref):
         ref = ensure(ref)
-        entries, error = _guarded(lambda: library.library(ctx, ref))
+        entries, error = guarded(lambda: library.library(ctx, ref))
         if error:
             return {lib_msg: error, ref_state: ref}
         return {lib_state: entries, ref_state: ref,
@@ -382,7 +353,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
             def call() -> list:
                 library.set_favourite(ctx, ref, piece_id, on)
                 return library.library(ctx, ref)
-            entries, error = _guarded(call)
+            entries, error = guarded(call)
             if error:
                 return {lib_msg: error, ref_state: ref}
             done = "Added to your favourites." if on else "Removed from your favourites."
@@ -392,7 +363,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
     def play_again(piece_id: str):
         def run(ref):
             ref = ensure(ref)
-            entry, error = _guarded(lambda: library.replay(ctx, ref, piece_id))
+            entry, error = guarded(lambda: library.replay(ctx, ref, piece_id))
             if error:
                 return {lib_msg: error, ref_state: ref}
             return {now: views.now_playing(entry, root, autoplay=True, listen=uuid.uuid4().hex[:8]), lib_msg: "",
@@ -403,7 +374,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         def run(ref):
             ref = ensure(ref)
             yield {lib_msg: views.progress(COMPOSING), ref_state: ref}
-            made, error = _guarded(lambda: (library.more_like_this(ctx, ref, piece_id), library.library(ctx, ref)))
+            made, error = guarded(lambda: (library.more_like_this(ctx, ref, piece_id), library.library(ctx, ref)))
             if error:
                 yield {lib_msg: error}
                 return
@@ -415,7 +386,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         ref = ensure(ref)
         yield {lib_msg: views.progress("Composing three pieces for your wind-down… this takes a little while."),
                ref_state: ref}
-        made, error = _guarded(lambda: (library.wind_down_playlist(ctx, ref), library.library(ctx, ref)))
+        made, error = guarded(lambda: (library.wind_down_playlist(ctx, ref), library.library(ctx, ref)))
         if error:
             yield {lib_msg: error}
             return
