@@ -306,7 +306,7 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     def tick(user):
         if user is not None and auth.alive(user, idle_seconds) is None:
             return signed_out("Signed out after a period without activity. Sign in again.")
-        return {}
+        return {c: gr.skip() for c in base}  # still signed in: change nothing
     timer.tick(tick, [user_state], base, api_visibility="private", show_progress="hidden")
 
     # --- sessions ----------------------------------------------------------------

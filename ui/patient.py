@@ -360,10 +360,15 @@ def build_patient_page(ctx: AppContext, gr) -> None:
             return {lib_state: entries, lib_msg: views.status(done), ref_state: ref}
         return run
 
+    def in_session(ref: SessionRef, fn):
+        """Run ``fn`` holding the session's lock: a replay or a new piece changes the session's state too."""
+        with locks.held(ref.session_id):
+            return fn()
+
     def play_again(piece_id: str):
         def run(ref):
             ref = ensure(ref)
-            entry, error = guarded(lambda: library.replay(ctx, ref, piece_id))
+            entry, error = guarded(lambda: in_session(ref, lambda: library.replay(ctx, ref, piece_id)))
             if error:
                 return {lib_msg: error, ref_state: ref}
             return {now: views.now_playing(entry, root, autoplay=True, listen=uuid.uuid4().hex[:8]), lib_msg: "",
@@ -374,7 +379,8 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         def run(ref):
             ref = ensure(ref)
             yield {lib_msg: views.progress(COMPOSING), ref_state: ref}
-            made, error = guarded(lambda: (library.more_like_this(ctx, ref, piece_id), library.library(ctx, ref)))
+            made, error = guarded(lambda: in_session(ref, lambda: (library.more_like_this(ctx, ref, piece_id),
+                                                                      library.library(ctx, ref))))
             if error:
                 yield {lib_msg: error}
                 return
@@ -386,7 +392,8 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         ref = ensure(ref)
         yield {lib_msg: views.progress("Composing three pieces for your wind-down… this takes a little while."),
                ref_state: ref}
-        made, error = guarded(lambda: (library.wind_down_playlist(ctx, ref), library.library(ctx, ref)))
+        made, error = guarded(lambda: in_session(ref, lambda: (library.wind_down_playlist(ctx, ref),
+                                                                  library.library(ctx, ref))))
         if error:
             yield {lib_msg: error}
             return

