@@ -20,7 +20,7 @@ from attune.tools.mood.eeg import (  # noqa: E402
     BANDS, CONFIDENCE, EegMonitor, _bf, eeg_arousal, infer_eeg, read_eeg_file, record_synthetic, stream_synthetic,
 )
 
-RECORD_S = 4.0  # seconds: long enough to compare a recording with its own start
+RECORD_S = 5.0  # seconds: enough whole seconds (4) to compare a recording with its own start, with room under load
 
 
 @pytest.fixture(scope="module")

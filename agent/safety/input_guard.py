@@ -61,7 +61,7 @@ class Thresholds:
     # new wordings of a known risk sit near their exemplars before the classifier is sure
     crisis_near_similarity: float = 0.72
     crisis_near_p: float = 0.35
-    # neighbour vote: most of the nearest exemplars are crisis and the classifier leans that way
+    # neighbour vote: the nearest exemplar and most of the five nearest are crisis, and the classifier leans that way
     crisis_vote_neighbours: int = 3  # of learned.NEIGHBOURS
     crisis_vote_p: float = 0.60
     crisis_vote_similarity: float = 0.45  # the nearest exemplar must be at least this close
@@ -233,7 +233,8 @@ class InputGuard:
             and top.nearest_similarity >= t.crisis_near_similarity and p_crisis >= t.crisis_near_p
         # (not on short or figurative-masked texts: a fragment like "on the train" sits near anything)
         vote = [p for p in pred[:1] if len(now.prepared_windows[0].split()) >= VOTE_MIN_WORDS
-                and not now.figurative and not now.accident and p.nearest_similarity >= t.crisis_vote_similarity and sum(x == "crisis" for x in p.neighbour_labels) >= t.crisis_vote_neighbours
+                and not now.figurative and not now.accident and p.nearest_label == "crisis"
+                and p.nearest_similarity >= t.crisis_vote_similarity and sum(x == "crisis" for x in p.neighbour_labels) >= t.crisis_vote_neighbours
                 and p.p("crisis") >= t.crisis_vote_p]
         near_crisis = near_crisis or (bool(vote) and not injection)
         decided = decided or near_crisis

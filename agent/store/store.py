@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ..errors import BackendUnreachable, StorageError
 from . import schema as s
@@ -162,14 +162,18 @@ class Store:
     def patient_for_code(self, code: str, actor: str = "patient", create: bool = True) -> str | None:
         """The patient id for a personal code (created on first use when ``create``)."""
         digest = self.code_hash(code)
-        with self._begin() as conn:
-            pid = conn.execute(select(s.patients.c.id).where(s.patients.c.code_hash == digest)).scalar()
-            if pid is None and create:
-                pid = str(uuid.uuid4())
-                conn.execute(insert(s.patients).values(id=pid, code_hash=digest, created_at=utcnow(),
-                                                       data_enc=self._enc({}, "patients", pid)))
-                self._audit(conn, actor, "write", "patients", pid)
-            return pid
+        try:
+            with self._begin() as conn:
+                pid = conn.execute(select(s.patients.c.id).where(s.patients.c.code_hash == digest)).scalar()
+                if pid is None and create:
+                    pid = str(uuid.uuid4())
+                    conn.execute(insert(s.patients).values(id=pid, code_hash=digest, created_at=utcnow(),
+                                                           data_enc=self._enc({}, "patients", pid)))
+                    self._audit(conn, actor, "write", "patients", pid)
+                return pid
+        except IntegrityError:  # two first visits with the same code at once: the other one created it
+            with self._begin() as conn:
+                return conn.execute(select(s.patients.c.id).where(s.patients.c.code_hash == digest)).scalar()
 
     def patient_exists(self, patient_id: str) -> bool:
         with self.engine.connect() as conn:
