@@ -14,7 +14,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench(long_message_bytes: int = 1_000_000) -> dict:
-    """p50/p95 ms per message (model load excluded, reported apart), and one long message."""
+    """p50/p95 ms per message in a session (earlier turns screened as they came), the same cold,
+    the learned layer's start-up (reported apart), and one long message."""
     from .evaluate import load_eval_cases
     from .input_guard import InputGuard, _analyse
 
@@ -24,12 +25,21 @@ def bench(long_message_bytes: int = 1_000_000) -> dict:
     load_s = time.perf_counter() - start
     cases = load_eval_cases()
     _analyse.cache_clear()  # time the full path, not cached analyses
-    timings = []
+    timings, cold = [], []
     for case in cases:
+        # in a session the earlier messages were screened when they arrived (their predictions are cached)
+        for i in range(len(case.conversation)):
+            guard.screen(case.conversation[i], case.conversation[:i])
         t0 = time.perf_counter()
         guard.screen(case.message, case.conversation)
         timings.append((time.perf_counter() - t0) * 1000)
         _analyse.cache_clear()
+        guard._learned.clear_cache()
+        t0 = time.perf_counter()  # cold: nothing of the conversation seen before (one-shot `attune screen`)
+        guard.screen(case.message, case.conversation)
+        cold.append((time.perf_counter() - t0) * 1000)
+        _analyse.cache_clear()
+        guard._learned.clear_cache()
     filler = "I listened to some music today and it was nice. "
     long_text = (filler * (long_message_bytes // len(filler)))[:long_message_bytes // 2] + " I want to end my life. " + filler * 10
     long_text = (long_text + filler * (long_message_bytes // len(filler)))[:long_message_bytes]
@@ -41,6 +51,8 @@ def bench(long_message_bytes: int = 1_000_000) -> dict:
         "screen_p50_ms": round(statistics.median(timings), 2),
         "screen_p95_ms": round(_pct(timings, 0.95), 2),
         "screen_max_ms": round(max(timings), 2),
+        "cold_p50_ms": round(statistics.median(cold), 2),
+        "cold_p95_ms": round(_pct(cold, 0.95), 2),
         "learned_layer_fit_s": round(load_s, 2),
         "long_message_bytes": len(long_text.encode()),
         "long_message_ms": round(long_ms, 1),

@@ -167,6 +167,7 @@ class InputGuard:
         """Fit the learned layer now instead of on the first message."""
         if self._learned is not None:
             self._learned.fit()
+            self._learned.predict(["."])  # loads the sentence encoder too (the fit may have come from the cache)
 
     # ------------------------------------------------------------------
     def screen(self, message: str, conversation: Sequence[str] = ()) -> ScreenResult:
