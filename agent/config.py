@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .errors import ConfigError
 
-__all__ = ["Settings", "load_settings", "DEFAULT_SOUNDFONT"]
+__all__ = ["Settings", "load_settings", "default_models_dir", "DEFAULT_SOUNDFONT"]
 
 DEFAULT_SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 MAX_MESSAGE_CHARS_DEFAULT = 4000  # characters; a long message is refused, not cut
@@ -130,7 +130,12 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         """Converted model copies: derived from installed packages, no patient data, so shared."""
-        return self.model_cache_dir or Path(platformdirs.user_cache_dir("attune")) / "models"
+        return self.model_cache_dir or default_models_dir()
+
+
+def default_models_dir() -> Path:
+    """Where derived model files go without ATTUNE_MODEL_CACHE_DIR: the user's cache folder."""
+    return Path(platformdirs.user_cache_dir("attune")) / "models"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .context import AppContext, SessionRef
-from .errors import InputError
+from .errors import ConfigError, InputError
 
 __all__ = ["rate", "add_heart_rate", "add_heart_file", "add_voice", "add_face", "add_eeg_file", "add_eeg_reading",
            "read_eeg_headset", "read_eeg_live", "set_eeg_baseline", "session_history", "patient_pieces"]
@@ -126,7 +126,12 @@ def add_eeg_file(ctx: AppContext, ref: SessionRef, path: str | Path, board: str 
     """Import a recorded BrainFlow session (board: the configured headset, else the synthetic board)."""
     from attune.tools.mood.eeg import read_eeg_file
 
-    return add_eeg_reading(ctx, ref, read_eeg_file(path, board or ctx.settings.eeg_board or "synthetic"))
+    return add_eeg_reading(ctx, ref, read_eeg_file(path, board or _recording_board(ctx)))
+
+
+def _recording_board(ctx: AppContext) -> str:
+    """The board a recording came from: the configured headset, else BrainFlow's synthetic board."""
+    return ctx.settings.eeg_board or "synthetic"
 
 
 def _eeg_params(ctx: AppContext) -> dict[str, str]:
@@ -143,8 +148,6 @@ def read_eeg_headset(ctx: AppContext, seconds: float | None = None):
     from attune.tools.mood.eeg import stream_board
 
     if not ctx.settings.eeg_board:
-        from .errors import ConfigError
-
         raise ConfigError("No EEG headset is configured (set ATTUNE_EEG_BOARD, e.g. muse_2, or synthetic for a demo).")
     return stream_board(ctx.settings.eeg_board, seconds or ctx.settings.eeg_seconds, _eeg_params(ctx))
 
@@ -159,14 +162,7 @@ def set_eeg_baseline(ctx: AppContext, ref: SessionRef, seconds: float | None = N
     """Record the person's calm EEG index (seated, relaxed) from the headset or a recording."""
     from attune.tools.mood.eeg import read_eeg_file
 
-    if path is not None:
-        reading = read_eeg_file(path, ctx.settings.eeg_board or "synthetic")
-    elif ctx.settings.eeg_board:
-        reading = read_eeg_headset(ctx, seconds)
-    else:
-        from .errors import ConfigError
-
-        raise ConfigError("No EEG headset is configured and no recording was given.")
+    reading = read_eeg_file(path, _recording_board(ctx)) if path is not None else read_eeg_headset(ctx, seconds)
     data = ctx.store.patient_data(ref.patient_id)
     data.setdefault("baseline", {})["eeg_index"] = round(reading.index, 4)
     ctx.store.set_patient_data(ref.patient_id, data)

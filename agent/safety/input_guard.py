@@ -103,9 +103,7 @@ def _sentences(message: str) -> list[str]:
         return []
     merged: list[str] = []
     for part in parts:
-        if merged and len(part.split()) < MIN_SENTENCE_WORDS:
-            merged[-1] = f"{merged[-1]} {part}"
-        elif merged and len(merged[-1].split()) < MIN_SENTENCE_WORDS:
+        if merged and min(len(part.split()), len(merged[-1].split())) < MIN_SENTENCE_WORDS:
             merged[-1] = f"{merged[-1]} {part}"
         else:
             merged.append(part)
@@ -230,14 +228,8 @@ class InputGuard:
                                             and (distress_sum >= DISTRESS_FOR_MEANS or prev_crisis)) \
             or bool(prev_crisis and not now.safe_statement) or (distress_sum >= 1.0 and strong_distress) \
             or (not injection and p_crisis >= t.crisis)
-        near_crisis = bool(pred) and not injection and top.nearest_label == "crisis" \
-            and top.nearest_similarity >= t.crisis_near_similarity and p_crisis >= t.crisis_near_p
-        # (not on short or figurative-masked texts: a fragment like "on the train" sits near anything)
-        vote = [p for p in pred[:1] if len(now.prepared_windows[0].split()) >= VOTE_MIN_WORDS
-                and not now.figurative and not now.accident and p.nearest_label == "crisis"
-                and p.nearest_similarity >= t.crisis_vote_similarity and sum(x == "crisis" for x in p.neighbour_labels) >= t.crisis_vote_neighbours
-                and p.p("crisis") >= t.crisis_vote_p]
-        near_crisis = near_crisis or (bool(vote) and not injection)
+        vote = bool(pred) and self._neighbours_vote_crisis(pred[0], now)
+        near_crisis = bool(pred) and not injection and (self._near_crisis_exemplar(top) or vote)
         decided = decided or near_crisis
         # An earlier message that the learned layer alone reads as crisis keeps the conversation in
         # crisis until the person says they are safe, as the rules' own hits do (C-SSRS: a disclosure
@@ -337,11 +329,27 @@ class InputGuard:
                             reasons=reasons, cssrs_level=level if action == "crisis" and "suicide_self_harm" in categories else None,
                             language=now.language)
 
+    def _near_crisis_exemplar(self, p: Prediction) -> bool:
+        """Very close to a labelled crisis exemplar, with the classifier leaning that way."""
+        t = self.thresholds
+        return (p.nearest_label == "crisis" and p.nearest_similarity >= t.crisis_near_similarity
+                and p.p("crisis") >= t.crisis_near_p)
+
+    def _neighbours_vote_crisis(self, p: Prediction, now: _Analysis) -> bool:
+        """The nearest exemplar and most of the nearest few are crisis, and the classifier leans that way.
+
+        Not on short, figurative-masked or accident-naming texts: a fragment like "on the train"
+        (what is left of "my phone died on the train") sits near anything.
+        """
+        t = self.thresholds
+        return (len(now.prepared_windows[0].split()) >= VOTE_MIN_WORDS and not now.figurative and not now.accident
+                and p.nearest_label == "crisis" and p.nearest_similarity >= t.crisis_vote_similarity
+                and sum(x == "crisis" for x in p.neighbour_labels) >= t.crisis_vote_neighbours
+                and p.p("crisis") >= t.crisis_vote_p)
+
     def _reads_crisis(self, p: Prediction) -> bool:
         """The learned layer's own crisis call: confident, or close to a crisis exemplar."""
-        t = self.thresholds
-        return p.p("crisis") >= t.crisis or (p.nearest_label == "crisis" and p.nearest_similarity >= t.crisis_near_similarity
-                                             and p.p("crisis") >= t.crisis_near_p)
+        return p.p("crisis") >= self.thresholds.crisis or self._near_crisis_exemplar(p)
 
     def _predict(self, prepared: Iterable[str]) -> list[Prediction]:
         if self._learned is None:

@@ -108,10 +108,11 @@ class LearnedLayer:
         import hashlib
         import os
 
-        import platformdirs
+        from attune.agent.config import default_models_dir
 
         digest = hashlib.sha256(("\n".join(prepared) + "\n" + EMBEDDING_ID).encode("utf-8")).hexdigest()[:24]
-        folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or Path(platformdirs.user_cache_dir("attune")) / "models")
+        # the same folder as Settings.models_dir, read without loading (and validating) all settings
+        folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
         path = folder / f"safety-exemplars-{digest}.npy"
         try:
             matrix = np.load(path, allow_pickle=False)
