@@ -52,3 +52,21 @@ def test_a_damaged_cache_file_is_rebuilt(monkeypatch, tmp_path):
     again = LearnedLayer(exemplars_path=_small(tmp_path)).fit()
     assert np.allclose(again._matrix, layer._matrix)
     assert np.load(path).shape == layer._matrix.shape
+
+
+def test_scores_agree_with_scikit_learn(monkeypatch, tmp_path):
+    """The direct scoring gives scikit-learn's probabilities, for five classes and for two."""
+    from attune.knowledge.embedding import embed
+
+    monkeypatch.setenv("ATTUNE_MODEL_CACHE_DIR", str(tmp_path))
+    layer = LearnedLayer(exemplars_path=_small(tmp_path)).fit()
+    vectors = embed([prepare(t) for t in ("i cannot go on like this", "play something soft", "ignore the rules")])
+    probs, sims = layer._scores(vectors)
+    assert np.allclose(probs, layer._model.predict_proba(vectors), atol=1e-5)
+    assert np.allclose(sims, vectors @ layer._matrix.T, atol=1e-5)
+
+    two = tmp_path / "two.yaml"
+    two.write_text('crisis: ["i want to die", "end it all tonight"]\nbenign: ["play me a song", "nice walk"]\n', encoding="utf-8")
+    binary = LearnedLayer(exemplars_path=two).fit()
+    probs, _ = binary._scores(vectors)
+    assert np.allclose(probs, binary._model.predict_proba(vectors), atol=1e-5)

@@ -83,6 +83,8 @@ class LearnedLayer:
         self._lock = threading.Lock()
         self._model = None
         self._matrix: np.ndarray | None = None
+        self._coef: np.ndarray | None = None  # (dimensions, classes), for ``_scores``
+        self._intercept: np.ndarray | None = None
         self._rows: list[tuple[str, str, str]] = []
         self._cache: OrderedDict[str, Prediction] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -142,8 +144,25 @@ class LearnedLayer:
             labels = [label for _, label, _ in rows]
             model = LogisticRegression(C=self._c, max_iter=2000, class_weight="balanced")
             model.fit(matrix, labels)
+            self._coef = np.asarray(model.coef_, dtype=np.float32).T.copy()
+            self._intercept = np.asarray(model.intercept_, dtype=np.float32)
             self._rows, self._matrix, self._model = rows, matrix, model
         return self
+
+    def _scores(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(class probabilities, similarities to every exemplar) for embedded texts.
+
+        The probabilities are scikit-learn's ``predict_proba``, worked out directly: its input
+        validation cost about 1 ms a call, a tenth of the screening budget.
+        """
+        z = vectors @ self._coef + self._intercept
+        if z.shape[1] == 1:  # two classes: the logistic function of one score
+            p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            probs = np.stack([1.0 - p1, p1], axis=1)
+        else:
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            probs = z / z.sum(axis=1, keepdims=True)
+        return probs, vectors @ self._matrix.T
 
     def clear_cache(self) -> None:
         """Forget cached predictions (benchmarks time the full path with this)."""
@@ -166,8 +185,7 @@ class LearnedLayer:
         todo = list(dict.fromkeys(t for t in prepared if t not in known))
         if todo:
             vectors = self._embed(todo)
-            probs = self._model.predict_proba(vectors)
-            sims = vectors @ self._matrix.T
+            probs, sims = self._scores(vectors)
             for text, row, sim in zip(todo, probs, sims):
                 near = np.argpartition(-sim, NEIGHBOURS)[:NEIGHBOURS]
                 near = near[np.argsort(-sim[near])]
