@@ -24,7 +24,8 @@ from attune.agent.errors import InputError
 from .learned import LearnedLayer, Prediction, prepare, shared_layer
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
 from .normalize import normalise
-from .rules import INNOCENCE_UNDONE, INNOCENT_PURPOSE, NOT_SAFE, SAFE_STATEMENT, Hit, mask_figurative, match_rules
+from .rules import (INNOCENCE_UNDONE, INNOCENT_PURPOSE, NOT_SAFE, SAFE_STATEMENT, Hit, history_recovered, mask_figurative,
+                    match_rules)
 
 __all__ = ["InputGuard", "Thresholds", "screen_input"]
 
@@ -34,6 +35,11 @@ LEARNED_MEANS = 0.5  # learned p(harmful) that counts as a means question when d
 WINDOW_WORDS = 48  # words per learned-layer window
 MAX_WINDOWS = 10  # windows embedded per message, at most
 CONTEXT_TURNS = 20  # previous patient messages read, newest last
+# the specific warning-sign families (the broad ctx.goodbye also fires on "cancelled my gym")
+WARNING_SIGNS = frozenset({"ctx.goodbye_settling", "ctx.goodbye_final", "ctx.goodbye_not_needed", "ctx.goodbye_intl",
+                           "ctx.goodbye_affairs"})
+# good news around a warning sign ("paid off my card, finally!"): the warning-sign path stays silent
+_UPBEAT = re.compile(r"\b(?:finally|celebrat\w*|yay|woo+|excited|cant wait|so happy|proud|congrat\w*|moving to|new job|holiday|vacation|wedding|promotion|promoted)\b")
 _ACCIDENT = re.compile(r"\b(?:ouch|oops|ow+|by accident|accidentally|tripped|slipped|clumsy|walked into|bumped)\b")
 VOTE_MIN_WORDS = 5  # words a message needs before the neighbour vote may speak
 LEARNED_CONTEXT_TURNS = 4  # earlier messages the learned layer re-reads (cached: the app screened them already)
@@ -66,6 +72,8 @@ class Thresholds:
     crisis_vote_p: float = 0.60
     crisis_vote_similarity: float = 0.45  # the nearest exemplar must be at least this close
     learned_means: float = LEARNED_MEANS
+    # a warning-sign rule (WARNING_SIGNS) and a nearest crisis exemplar, with at least this p(crisis)
+    warning_sign_p: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,8 @@ class _Analysis:
     undone: bool = False  # words of falling, dying or missing barriers
     figurative: bool = False  # a figurative phrase was masked out
     accident: bool = False  # an accident is named ("ouch", "tripped", "by accident")
+    history: bool = False  # suicidal thoughts long past, recovery named now (rules.history_recovered)
+    upbeat: bool = False  # good news is named (``_UPBEAT``)
 
 
 # French elisions ("j'ai envie d'en finir"): the normaliser drops apostrophes ("den finir"),
@@ -135,7 +145,22 @@ def _analyse(message: str) -> _Analysis:
     purpose = bool(INNOCENT_PURPOSE.search(masked))
     undone = bool(INNOCENCE_UNDONE.search(masked))
     return _Analysis(hits, windows, norm.language, safe, purpose, undone, n_figurative > 0,
-                     bool(_ACCIDENT.search(masked)))
+                     bool(_ACCIDENT.search(masked)), history_recovered(masked), bool(_UPBEAT.search(masked)))
+
+
+JOINED_TURNS = 3  # earlier messages read together with the current one by the rules
+
+
+@lru_cache(maxsize=1024)
+def _joined_hits(messages: tuple[str, ...]) -> tuple[Hit, ...]:
+    """Crisis rules that fire on the recent messages read as one text.
+
+    A disclosure split over messages ("had a few drinks and took my pills" / "so sleepy now")
+    fires a rule only when the pieces are read together.
+    """
+    norm = normalise(" . ".join(messages))
+    masked, _ = mask_figurative(norm.text)
+    return tuple(h for h in match_rules(masked) if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT)
 
 
 def _coerce(message: object) -> str:
@@ -195,6 +220,12 @@ class InputGuard:
             hits = [Hit("probe.height_with_purpose", "means_probe", 0.5) if h.rule in HEIGHT_RULES else h for h in hits]
 
         crisis_hits = [h for h in hits if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT]
+        if recent and not crisis_hits and not now.safe_statement:
+            seen = {h.rule for a in recent[-JOINED_TURNS:] for h in a.hits} | {h.rule for h in hits}
+            tail = tuple(previous[last_safe + 1:][-JOINED_TURNS:]) + (message,)
+            joined = [h for h in _joined_hits(tail) if h.rule not in seen]
+            crisis_hits = [Hit(f"context.joined.{h.rule}", h.category, h.weight, h.level) for h in joined]
+            hits += crisis_hits
         block_hits = [h for h in hits if h.category in BLOCK_CATEGORIES]
         means_hits = [h for h in block_hits if h.category in ("method_request", "medication_request")]
         # Questions about heights, amounts, lethality, train times, rope...: harmless alone,
@@ -213,7 +244,8 @@ class InputGuard:
 
         # Learned layer on the message windows (and the recent turns joined).
         pred = self._predict(now.prepared_windows)
-        p_crisis = max((p.p("crisis") for p in pred), default=0.0)
+        # a told history with recovery now is not read as a present crisis by the learned layer either
+        p_crisis = 0.0 if now.history else max((p.p("crisis") for p in pred), default=0.0)
         if pred:
             top = max(pred, key=lambda p: p.p("crisis"))
             reasons.append(f"exemplar:{top.nearest_label}/{top.nearest_sub}#{top.nearest_index}@{top.nearest_similarity:.2f}")
@@ -228,8 +260,13 @@ class InputGuard:
                                             and (distress_sum >= DISTRESS_FOR_MEANS or prev_crisis)) \
             or bool(prev_crisis and not now.safe_statement) or (distress_sum >= 1.0 and strong_distress) \
             or (not injection and p_crisis >= t.crisis)
-        vote = bool(pred) and self._neighbours_vote_crisis(pred[0], now)
-        near_crisis = bool(pred) and not injection and (self._near_crisis_exemplar(top) or vote)
+        vote = bool(pred) and not now.history and self._neighbours_vote_crisis(pred[0], now)
+        # a warning sign named by the rules (affairs put in order, a last time, a settled decision)
+        # that the learned layer also places nearest a crisis exemplar: two layers agreeing
+        warning = (bool(pred) and not injection and not now.history and top.nearest_label == "crisis"
+                   and p_crisis >= t.warning_sign_p and any(h.rule in WARNING_SIGNS for h in now.hits)
+                   and not now.upbeat)
+        near_crisis = bool(pred) and not injection and not now.history and (self._near_crisis_exemplar(top) or vote or warning)
         decided = decided or near_crisis
         # An earlier message that the learned layer alone reads as crisis keeps the conversation in
         # crisis until the person says they are safe, as the rules' own hits do (C-SSRS: a disclosure
@@ -288,7 +325,8 @@ class InputGuard:
             action = "crisis"
             add("suicide_self_harm" if top.nearest_label != "crisis" or top.nearest_sub == "crisis" else top.nearest_sub)
             level = 1
-            reasons.append("learned.crisis" if p_crisis >= t.crisis or not vote else "learned.neighbour_vote")
+            reasons.append("learned.crisis" if p_crisis >= t.crisis else "learned.neighbour_vote" if vote
+                           else "context.warning_sign" if warning else "learned.crisis")
             score = p_crisis
         elif not injection and p_context >= t.context_crisis:
             action = "crisis"
