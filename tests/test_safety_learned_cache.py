@@ -60,13 +60,17 @@ def test_scores_agree_with_scikit_learn(monkeypatch, tmp_path):
 
     monkeypatch.setenv("ATTUNE_MODEL_CACHE_DIR", str(tmp_path))
     layer = LearnedLayer(exemplars_path=_small(tmp_path)).fit()
-    vectors = embed([prepare(t) for t in ("i cannot go on like this", "play something soft", "ignore the rules")])
-    probs, sims = layer._scores(vectors)
-    assert np.allclose(probs, layer._model.predict_proba(vectors), atol=1e-5)
+    texts = [prepare(t) for t in ("i cannot go on like this", "play something soft", "ignore the rules")]
+    vectors = embed(texts)
+    probs, sims = layer._scores(vectors, texts)
+    from scipy.sparse import csr_matrix, hstack
+
+    features = hstack([csr_matrix(vectors), layer._vectorizer.transform(texts)]).tocsr()
+    assert np.allclose(probs, layer._model.predict_proba(features), atol=1e-5)
     assert np.allclose(sims, vectors @ layer._matrix.T, atol=1e-5)
 
     two = tmp_path / "two.yaml"
     two.write_text('crisis: ["i want to die", "end it all tonight"]\nbenign: ["play me a song", "nice walk"]\n', encoding="utf-8")
-    binary = LearnedLayer(exemplars_path=two).fit()
-    probs, _ = binary._scores(vectors)
+    binary = LearnedLayer(exemplars_path=two, chars=False).fit()
+    probs, _ = binary._scores(vectors, texts)
     assert np.allclose(probs, binary._model.predict_proba(vectors), atol=1e-5)

@@ -38,6 +38,11 @@ CONTEXT_TURNS = 20  # previous patient messages read, newest last
 # the specific warning-sign families (the broad ctx.goodbye also fires on "cancelled my gym")
 WARNING_SIGNS = frozenset({"ctx.goodbye_settling", "ctx.goodbye_final", "ctx.goodbye_not_needed", "ctx.goodbye_intl",
                            "ctx.goodbye_affairs"})
+# a message about someone else ("my friend relapsed on smoking"), with no I or me in it: the
+# neighbour vote keeps out (the rules read third-party disclosures such as abuse of a child)
+_ABOUT_OTHER = re.compile(r"^(?:my|our|his|her|their|the) (?:\w+ )?(?:friend|mate|brother|sister|mum|mom|dad|son|daughter|partner|"
+                          r"colleague|cousin|neighbou?r|boss|aunt|uncle|gran|grandma|grandad|grandpa|kid|kids|boyfriend|girlfriend|"
+                          r"husband|wife)s?\b(?!.*\b(?:i|im|me|my self|myself|ive|id|ill)\b)")
 # good news around a warning sign ("paid off my card, finally!"): the warning-sign path stays silent
 _UPBEAT = re.compile(r"\b(?:finally|celebrat\w*|yay|woo+|excited|cant wait|so happy|proud|congrat\w*|moving to|new job|holiday|vacation|wedding|promotion|promoted)\b")
 _ACCIDENT = re.compile(r"\b(?:ouch|oops|ow+|by accident|accidentally|tripped|slipped|clumsy|walked into|bumped)\b")
@@ -59,17 +64,17 @@ class Thresholds:
     """Probabilities above which the learned layer acts on its own."""
 
     crisis: float = 0.85  # 0.80 before the third exemplar file; see the note of 2026-12-01
-    harmful: float = 0.85
+    harmful: float = 0.90  # 0.85 before the character n-gram features
     injection: float = 0.75
     out_of_scope: float = 0.85
-    context_crisis: float = 0.60  # joined recent turns, when the current message carries a signal
+    context_crisis: float = 0.75  # joined recent turns, when the current message carries a signal (0.60 before n-grams)
     # a message very close to a labelled crisis exemplar is crisis even at a lower probability:
     # new wordings of a known risk sit near their exemplars before the classifier is sure
     crisis_near_similarity: float = 0.72
     crisis_near_p: float = 0.35
     # neighbour vote: the nearest exemplar and most of the five nearest are crisis, and the classifier leans that way
     crisis_vote_neighbours: int = 3  # of learned.NEIGHBOURS
-    crisis_vote_p: float = 0.60
+    crisis_vote_p: float = 0.70  # 0.60 before the character n-grams (they lean harder on risk words)
     crisis_vote_similarity: float = 0.45  # the nearest exemplar must be at least this close
     learned_means: float = LEARNED_MEANS
     # a warning-sign rule (WARNING_SIGNS) and a nearest crisis exemplar, with at least this p(crisis)
@@ -381,6 +386,7 @@ class InputGuard:
         """
         t = self.thresholds
         return (len(now.prepared_windows[0].split()) >= VOTE_MIN_WORDS and not now.figurative and not now.accident
+                and not _ABOUT_OTHER.match(now.prepared_windows[0])
                 and p.nearest_label == "crisis" and p.nearest_similarity >= t.crisis_vote_similarity
                 and sum(x == "crisis" for x in p.neighbour_labels) >= t.crisis_vote_neighbours
                 and p.p("crisis") >= t.crisis_vote_p)

