@@ -64,6 +64,8 @@ class Thresholds:
     """Probabilities above which the learned layer acts on its own."""
 
     crisis: float = 0.85  # 0.80 before the third exemplar file; see the note of 2026-12-01
+    crisis_agree: int = 2  # of the nearest exemplars that must be crisis for a p(crisis) call ...
+    crisis_sure: float = 0.97  # ... unless p(crisis) is at least this
     harmful: float = 0.90  # 0.85 before the character n-gram features
     injection: float = 0.75
     out_of_scope: float = 0.85
@@ -73,7 +75,7 @@ class Thresholds:
     crisis_near_similarity: float = 0.72
     crisis_near_p: float = 0.35
     # neighbour vote: the nearest exemplar and most of the five nearest are crisis, and the classifier leans that way
-    crisis_vote_neighbours: int = 3  # of learned.NEIGHBOURS
+    crisis_vote_neighbours: int = 4  # of learned.NEIGHBOURS (3 before the character n-grams)
     crisis_vote_p: float = 0.70  # 0.60 before the character n-grams (they lean harder on risk words)
     crisis_vote_similarity: float = 0.45  # the nearest exemplar must be at least this close
     learned_means: float = LEARNED_MEANS
@@ -251,6 +253,7 @@ class InputGuard:
         pred = self._predict(now.prepared_windows)
         # a told history with recovery now is not read as a present crisis by the learned layer either
         p_crisis = 0.0 if now.history else max((p.p("crisis") for p in pred), default=0.0)
+        confident = not now.history and any(self._confident_crisis(p) for p in pred)
         if pred:
             top = max(pred, key=lambda p: p.p("crisis"))
             reasons.append(f"exemplar:{top.nearest_label}/{top.nearest_sub}#{top.nearest_index}@{top.nearest_similarity:.2f}")
@@ -264,7 +267,7 @@ class InputGuard:
         decided = bool(crisis_hits) or bool((means_hits or probe_hits or learned_means)
                                             and (distress_sum >= DISTRESS_FOR_MEANS or prev_crisis)) \
             or bool(prev_crisis and not now.safe_statement) or (distress_sum >= 1.0 and strong_distress) \
-            or (not injection and p_crisis >= t.crisis)
+            or (not injection and confident)
         vote = bool(pred) and not now.history and self._neighbours_vote_crisis(pred[0], now)
         # a warning sign named by the rules (affairs put in order, a last time, a settled decision)
         # that the learned layer also places nearest a crisis exemplar: two layers agreeing
@@ -326,11 +329,11 @@ class InputGuard:
             level = 1
             reasons.append("context.accumulated_distress")
             score = min(1.0, 0.6 + distress_sum / 5)
-        elif not injection and (p_crisis >= t.crisis or near_crisis):
+        elif not injection and (confident or near_crisis):
             action = "crisis"
             add("suicide_self_harm" if top.nearest_label != "crisis" or top.nearest_sub == "crisis" else top.nearest_sub)
             level = 1
-            reasons.append("learned.crisis" if p_crisis >= t.crisis else "learned.neighbour_vote" if vote
+            reasons.append("learned.crisis" if confident else "learned.neighbour_vote" if vote
                            else "context.warning_sign" if warning else "learned.crisis")
             score = p_crisis
         elif not injection and p_context >= t.context_crisis:
@@ -393,7 +396,17 @@ class InputGuard:
 
     def _reads_crisis(self, p: Prediction) -> bool:
         """The learned layer's own crisis call: confident, or close to a crisis exemplar."""
-        return p.p("crisis") >= self.thresholds.crisis or self._near_crisis_exemplar(p)
+        return self._confident_crisis(p) or self._near_crisis_exemplar(p)
+
+    def _confident_crisis(self, p: Prediction) -> bool:
+        """p(crisis) over the threshold, with some of the nearest exemplars agreeing (or near certain).
+
+        The character n-grams can lift a vague sentence ("it has been like this for weeks") over
+        0.85 with only benign exemplars around it; a neighbourhood with no crisis in it vetoes that.
+        """
+        t = self.thresholds
+        return p.p("crisis") >= t.crisis and (p.p("crisis") >= t.crisis_sure
+                                              or sum(x == "crisis" for x in p.neighbour_labels) >= t.crisis_agree)
 
     def _predict(self, prepared: Iterable[str]) -> list[Prediction]:
         if self._learned is None:
