@@ -1,8 +1,15 @@
 """The input screen: one verdict per patient message, read in its conversation.
 
 Layers, in order: ``normalise`` (robust reading) -> phrase rules (``rules``)
--> learned layer (embeddings + logistic regression) -> conversation context
--> action, categories, score. Crisis outranks block, block outranks allow.
+-> learned layer (embedding and character n-grams, logistic regression, nearest
+exemplars) -> conversation context -> action, categories, score. Crisis
+outranks block, block outranks allow.
+
+Context means: distress earlier plus a means question now; an earlier
+disclosure that holds until the person says they are safe; the rules read
+over the last few messages joined (a disclosure split over messages); warning
+signs that add up. A told history with recovery named now is not a present
+crisis.
 
 Long messages are read whole by the rules; the learned layer sees a bounded
 number of windows (the riskiest by a cheap keyword count, plus the first and
@@ -334,7 +341,7 @@ class InputGuard:
             add("suicide_self_harm" if top.nearest_label != "crisis" or top.nearest_sub == "crisis" else top.nearest_sub)
             level = 1
             reasons.append("learned.crisis" if confident else "learned.neighbour_vote" if vote
-                           else "context.warning_sign" if warning else "learned.crisis")
+                           else "context.warning_sign" if warning else "learned.near_exemplar")
             score = p_crisis
         elif not injection and p_context >= t.context_crisis:
             action = "crisis"

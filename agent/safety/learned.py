@@ -166,10 +166,28 @@ class LearnedLayer:
             coef = np.asarray(model.coef_, dtype=np.float32).T
             if self._chars:
                 self._coef_chars = coef[matrix.shape[1]:].copy()
+                self._analyzer = self._vectorizer.build_analyzer()
+                self._vocabulary = self._vectorizer.vocabulary_
+                self._idf = self._vectorizer.idf_.astype(np.float64)
             self._coef = coef[:matrix.shape[1]].copy()
             self._intercept = np.asarray(model.intercept_, dtype=np.float32)
             self._rows, self._matrix, self._model = rows, matrix, model
         return self
+
+    def _char_scores(self, text: str) -> np.ndarray:
+        """The n-gram part of the class scores: scikit-learn's TF-IDF (sublinear tf, idf, l2) worked out
+        directly from its own analyzer; ``transform`` cost about 2.7 ms a call, this about 0.1 ms."""
+        counts: dict[int, int] = {}
+        for gram in self._analyzer(text):
+            j = self._vocabulary.get(gram)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(self._coef_chars.shape[1], dtype=np.float32)
+        cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self._idf[cols]
+        weights /= np.linalg.norm(weights)
+        return (weights.astype(np.float32) @ self._coef_chars[cols]).astype(np.float32)
 
     def _scores(self, vectors: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities, similarities to every exemplar) for prepared texts and their embeddings.
@@ -179,7 +197,7 @@ class LearnedLayer:
         """
         z = vectors @ self._coef + self._intercept
         if self._vectorizer is not None:
-            z = z + np.asarray(self._vectorizer.transform(texts) @ self._coef_chars)
+            z = z + np.stack([self._char_scores(t) for t in texts])
         if z.shape[1] == 1:  # two classes: the logistic function of one score
             p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
             probs = np.stack([1.0 - p1, p1], axis=1)
