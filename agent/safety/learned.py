@@ -88,8 +88,11 @@ class LearnedLayer:
         self._path = exemplars_path
         self._c = c
         self._chars = chars  # character n-gram features beside the embedding
-        self._vectorizer = None
-        self._coef_chars = None  # (n-grams, classes), sparse-times-dense in ``_scores``
+        self._vectorizer = None  # fitted TfidfVectorizer; its analyzer, vocabulary and idf score new texts
+        self._analyzer: Callable[[str], list[str]] | None = None
+        self._vocabulary: dict[str, int] = {}
+        self._idf: np.ndarray | None = None
+        self._coef_chars: np.ndarray | None = None  # (n-grams, classes), for ``_char_scores``
         self._lock = threading.Lock()
         self._model = None
         self._matrix: np.ndarray | None = None
