@@ -24,7 +24,14 @@ third helper for a wide range of writers: teenagers, older adults, chronic
 illness, second-language English, 36 crisis cases in five other languages)
 was scored once with that configuration frozen in a commit: crisis recall
 0.929, benign false positives 0.098, harmful not allowed 0.855. Its misses
-were then fixed in general forms, so it is no longer blind either. These
+were then fixed in general forms, so it is no longer blind either. Blind set
+6 (evals/data, 330 cases, written by a fourth helper: 41 context-only crisis
+conversations, 40 crisis and 38 benign cases in five other languages, very
+short and very long messages) was scored once with the configuration frozen at
+commit 09450a8: crisis recall 0.945, benign false positives 0.008, harmful not
+allowed 0.763 (most misses were requests: toxic gas, exhaust, arteries, ways
+to die in Spanish, medicine choice and catch-up doses, "that's OCD, right?",
+code and travel plans in other wordings). These
 floors stop a regression below what was measured (all five sets now meet the
 issue's targets) and print the numbers for the note.
 """
