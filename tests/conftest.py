@@ -50,6 +50,16 @@ def ctx(settings, scripted):
     c.store.close()
 
 
+@pytest.fixture(scope="session")
+def guard():
+    """The input screen with its learned layer fitted, shared by the safety tests (it keeps no per-message state)."""
+    from attune.agent.safety.input_guard import InputGuard
+
+    g = InputGuard()
+    g.warm_up()
+    return g
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium for the browser tests, one per test module."""

@@ -217,13 +217,6 @@ MULTI = [
 ]
 
 
-@pytest.fixture(scope="module")
-def guard() -> InputGuard:
-    g = InputGuard()
-    g.warm_up()
-    return g
-
-
 @pytest.mark.parametrize("message, action", [(m, a) for m, a, _ in SINGLE], ids=[i for *_, i in SINGLE])
 def test_single_message_family(guard: InputGuard, message: str, action: str) -> None:
     result = guard.screen(message)

@@ -56,13 +56,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def guard() -> InputGuard:
-    g = InputGuard()
-    g.warm_up()
-    return g
-
-
 @pytest.mark.parametrize("history, message, action", [(h, m, a) for h, m, a, _ in ROWS], ids=[i for *_, i in ROWS])
 def test_row(guard: InputGuard, history: list[str], message: str, action: str) -> None:
     result = guard.screen(message, history)

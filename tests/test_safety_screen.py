@@ -16,13 +16,6 @@ from attune.agent.safety.learned import EXEMPLARS_PATH, load_exemplars
 from attune.agent.safety.normalize import normalise
 
 
-@pytest.fixture(scope="module")
-def guard() -> InputGuard:
-    g = InputGuard()
-    g.warm_up()
-    return g
-
-
 @pytest.mark.parametrize("raw, expected", [
     pytest.param("K1LL MYS3LF", "kill myself", id="leet-upper"),
     pytest.param("k i l l m y s e l f", "kill myself", id="spaced-letters"),
