@@ -138,7 +138,9 @@ def _fuzzy_word(word: str) -> str:
 
 # Frequent misspellings of short risk words, too short for edit distance.
 _TYPOS = {"lfie": "life", "lief": "life", "kiil": "kill", "kil": "kill", "slef": "self", "mysefl": "myself",
-          "wnat": "want", "wana": "wanna", "diee": "die", "thinkin": "thinking", "bout": "about", "suicid": "suicide"}
+          "wnat": "want", "wana": "wanna", "diee": "die", "thinkin": "thinking", "bout": "about", "suicid": "suicide",
+          "tierd": "tired", "tird": "tired", "dissapear": "disappear", "disapear": "disappear", "dissappear": "disappear",
+          "livng": "living", "lving": "living"}
 _TYPO_RE = re.compile(r"\b(?:" + "|".join(_TYPOS) + r")\b")
 
 
