@@ -319,7 +319,7 @@ RULES = RULES + _MORE
 
 # --- families added after blind set 6 (general forms of its miss categories) -------------------------
 # Weapons as named in English and the five other languages (text view).
-WEAPON_ANY = r"(?:knife|knives|gun|blade|bat|hammer|machete|axe|couteau|flingue|fusil|arme|pistolet|batte|marteau|cuchillo|navaja|pistola|arma|escopeta|bate|messer|waffe|pistole|gewehr|hammer|coltello|fucile|mazza|martello|faca|espingarda|martelo)"
+WEAPON_ANY = r"(?:knife|knives|gun|blade|bat|hammer|machete|axe|couteau|flingue|fusil|arme|pistolet|batte|marteau|cuchillo|navaja|pistola|arma|escopeta|bate|messer|waffe|pistole|gewehr|coltello|fucile|mazza|martello|faca|espingarda|martelo)"
 CONDITION_INTL = r"(?:ansiedad|ansiedade|anxiete|ansia|angststorung|depresion|depressao|depression|depressione|bipolar\w*|tdah|tdha|adhs|toc|autismo|autisme|autismus|trastorno|transtorno|trouble|disturbo|storung|esquizofrenia|anorexi\w*|bulimi\w*|burn ?out)"
 _SIXTH: tuple[Rule, ...] = (
     # the whole message says it cannot go on ("cant anymore"): too short for anything else to hide in
