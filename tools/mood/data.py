@@ -33,18 +33,27 @@ class Sentence(BaseModel):
         return zlib.crc32(self.text.strip().encode("utf-8")) % 4 == 0
 
 
+#: the labelled files, all in the same four-column format: feeling sentences first, then
+#: situational messages (a court date, a dog that died) written blind of the test sets
+FILES = ("mood_sentences.tsv", "mood_situations_a.tsv", "mood_situations_b.tsv")
+
+
 @lru_cache(maxsize=1)
 def load_sentences() -> tuple[Sentence, ...]:
-    """All rows of the package data file (read once; small)."""
-    raw = resources.files("attune.tools").joinpath("data/mood_sentences.tsv").read_text("utf-8")
-    rows = []
-    for line in raw.splitlines():
-        if not line.strip() or line.startswith("#") or line.startswith("valence\t"):
-            continue
-        v, a, emo, text = line.split("\t", 3)
-        if emo not in EMOTIONS:
-            raise ValueError(f"unknown emotion {emo!r} in mood_sentences.tsv")
-        rows.append(Sentence(text=text, valence=float(v), arousal=float(a), emotion=emo))
+    """All rows of the package data files (read once)."""
+    rows, seen = [], set()
+    for name in FILES:
+        raw = resources.files("attune.tools").joinpath(f"data/{name}").read_text("utf-8")
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip() or line.startswith("#") or line.startswith("valence\t"):
+                continue
+            v, a, emo, text = line.split("\t", 3)
+            if emo not in EMOTIONS:
+                raise ValueError(f"unknown emotion {emo!r} in {name} line {n}")
+            if text.strip().lower() in seen:
+                continue  # two writers wrote the same short message: the first label stands
+            seen.add(text.strip().lower())
+            rows.append(Sentence(text=text.strip(), valence=float(v), arousal=float(a), emotion=emo))
     return tuple(rows)
 
 

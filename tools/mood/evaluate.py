@@ -19,8 +19,13 @@ def held_out_report() -> dict:
     matrix = [[0] * len(QUADRANTS) for _ in QUADRANTS]
     sign = {"valence": [0, 0], "arousal": [0, 0]}
     emotion_right = 0
+    clear = [0, 0]  # rows with a quadrant: both estimates at least 0.15 from neutral on the right side
     for row in held:
         est = infer_text(row.text)
+        if quadrant(row.valence, row.arousal) != "neutral" and min(abs(row.valence), abs(row.arousal)) >= 0.15:
+            clear[1] += 1
+            clear[0] += (row.valence * est.valence >= 0 and row.arousal * est.arousal >= 0
+                         and min(abs(est.valence), abs(est.arousal)) >= 0.15)
         for axis in sign:
             truth, guess = getattr(row, axis), getattr(est, axis)
             if abs(truth) >= 0.2:
@@ -33,6 +38,7 @@ def held_out_report() -> dict:
         "valence_sign_accuracy": round(sign["valence"][0] / sign["valence"][1], 4),
         "arousal_sign_accuracy": round(sign["arousal"][0] / sign["arousal"][1], 4),
         "emotion_top1_accuracy": round(emotion_right / len(held), 4),
+        "clear_quadrant_accuracy": round(clear[0] / max(1, clear[1]), 4),
         "per_quadrant_accuracy": {q: round(matrix[i][i] / max(1, sum(matrix[i])), 4) for i, q in enumerate(QUADRANTS)},
         "confusion": {"labels": list(QUADRANTS), "rows_true_cols_predicted": matrix},
     }

@@ -54,6 +54,10 @@ _WORDS = {
 }
 
 
+_SIDE_POSITIVE = {"joy", "calm", "tenderness"}
+_SIDE_NEGATIVE = {"sadness", "anger", "anxiety", "tiredness"}
+LABEL_SIDE = 0.15  # valence this far from neutral decides which feelings may be named
+
 _PAIR_ORDER = ["sadness", "tiredness", "anxiety", "anger", "joy", "calm", "tenderness", "neutral"]
 
 
@@ -122,12 +126,23 @@ class MoodEstimate(BaseModel):
     def label(self) -> str:
         """A plain feeling word for the dialogue, e.g. "low and tired", "anxious", "calm".
 
-        Two emotions are joined when the second is at least half as likely as
-        the first; with confidence under 0.15 the answer is "hard to tell".
+        Only feelings on the same side of pleasant/unpleasant as the valence are
+        named (never "low and positive" for a low mood); two are joined when the
+        second is at least half as likely as the first; with confidence under
+        0.15 the answer is "hard to tell".
         """
         if self.confidence < 0.15:
             return "hard to tell"
-        (first, p1), (second, p2) = self.top(2)
+        probs = dict(self.emotions)
+        side = _SIDE_POSITIVE if self.valence >= LABEL_SIDE else _SIDE_NEGATIVE if self.valence <= -LABEL_SIDE else None
+        if side is not None:
+            probs = {e: p for e, p in probs.items() if e in side or e == "neutral"}
+        if max(abs(self.valence), abs(self.arousal)) >= 0.3:
+            probs.pop("neutral", None)
+        if not probs or max(probs.values()) <= 0:
+            return _WORDS["neutral"] if side is None else self._side_word()
+        ranked = sorted(probs.items(), key=lambda kv: -kv[1])
+        (first, p1), (second, p2) = ranked[0], ranked[1] if len(ranked) > 1 else ("neutral", 0.0)
         if first == "neutral" and second != "neutral" and p2 >= 0.5 * p1:
             first, second, p1, p2 = second, first, p2, p1
         words = {e: _WORDS[e] for e in EMOTIONS}
@@ -138,6 +153,12 @@ class MoodEstimate(BaseModel):
             pair = sorted([first, second], key=_PAIR_ORDER.index)  # "low and tired", never "tired and low"
             return f"{words[pair[0]]} and {words[pair[1]]}"
         return word
+
+    def _side_word(self) -> str:
+        """The quadrant's own word when no emotion on its side has any weight."""
+        if self.valence >= 0:
+            return _WORDS["joy"] if self.arousal >= 0.2 else _WORDS["calm"]
+        return _WORDS["anxiety"] if self.arousal >= 0.2 else _WORDS["sadness"]
 
     def brief(self) -> dict:
         """The contract view for `attune mood`: text-free numbers only."""

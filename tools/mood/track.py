@@ -1,7 +1,10 @@
 """Mood across a conversation: confidence-weighted exponential smoothing.
 
 Each turn moves the tracked point toward the new estimate by
-`alpha * confidence` (alpha 0.5: a fully confident turn moves half way). A
+`alpha * confidence` (alpha 0.5: a fully confident turn moves half way),
+except that a clear new message is not diluted by earlier small talk or an
+older, different mood, and a faint one barely moves a clear mood
+(`MoodTrack._step`). A
 turn whose estimate lies at least `jump_threshold` away (Euclidean distance on
 the valence-arousal plane) from the tracked point, with confidence at least
 0.4, is recorded as a sudden change with its size, so the dialogue can check
@@ -20,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .model import EMOTIONS, MoodEstimate, clip
 
 __all__ = ["MoodTrack", "Jump"]
+
+CLEAR = 0.3  # a value this far from neutral on either axis makes a message clear
 
 
 class Jump(BaseModel):
@@ -58,13 +63,34 @@ class MoodTrack(BaseModel):
                 at=at or datetime.now(timezone.utc),
             )
             self.jumps.append(jump)
-        # first informative turn sets the state outright; later ones blend
-        k = 1.0 if self.confidence == 0 else self.alpha * estimate.confidence
+        k = self._step(estimate, dist)
         self.valence = clip((1 - k) * self.valence + k * estimate.valence)
         self.arousal = clip((1 - k) * self.arousal + k * estimate.arousal)
         self.emotions = {e: (1 - k) * self.emotions.get(e, 0.0) + k * estimate.emotions.get(e, 0.0) for e in EMOTIONS}
         self.confidence = clip((1 - k) * self.confidence + k * estimate.confidence, 0, 1) if k < 1 else estimate.confidence
         return jump
+
+    def _step(self, estimate: MoodEstimate, dist: float) -> float:
+        """How far this turn moves the tracked point (0 keeps it, 1 replaces it).
+
+        The first turn sets the state outright. A clear message (a value at least
+        CLEAR from neutral, confidence at least 0.35) is not diluted: after small
+        talk ("hi") or far from the tracked point it takes most of the way, so "my
+        manager keeps piling work on me" after "hi" reads stressed, not steady.
+        A faint one ("ok", "hmm") barely moves a clear mood back toward neutral.
+        """
+        if self.confidence == 0:
+            return 1.0
+        k = self.alpha * estimate.confidence
+        clear = max(abs(estimate.valence), abs(estimate.arousal)) >= CLEAR and estimate.confidence >= 0.35
+        faint_state = max(abs(self.valence), abs(self.arousal)) < CLEAR
+        if clear and faint_state:
+            return max(k, 0.9)
+        if clear and dist >= 0.6:
+            return max(k, 0.7)
+        if not clear:
+            return min(k, 0.25 * estimate.confidence)
+        return k
 
     def current(self) -> MoodEstimate:
         """The smoothed mood as an estimate (no evidence lines)."""
