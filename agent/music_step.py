@@ -30,7 +30,6 @@ FAMILY_INSTRUMENTS: dict[str, list[str]] = {
     "flute": ["flute", "harp", "cello"],
 }
 CRISIS_TARGET = (0.2, -0.8)
-TEMPO_SHIFT_BPM = 8  # beats per minute per "faster"/"slower" request
 
 
 def _instruments(family: str, limits, avoid: list[str]) -> list[str] | None:
@@ -83,11 +82,42 @@ def store_piece(ctx: AppContext, ref: SessionRef, plan, why: list[str], **extra:
     return {"piece_id": piece_id, **record}
 
 
+def _plan_to_prefs(plan_with, prefs):
+    """Plan, then move the whole arc so its mean tempo and loudness meet the session's preferences.
+
+    Stretching phrases to the requested length and the profile's limits bend an
+    offset a little, so the offset is measured and corrected (twice at most).
+    """
+    from attune.tools.music import Adjust
+
+    from .music_prefs import measures
+
+    adjust = Adjust(register_offset=prefs.register_offset, mode=prefs.mode)
+    plan = plan_with(adjust)
+    for _ in range(2):
+        if prefs.bpm is None and prefs.velocity is None:
+            break
+        m = measures(plan.model_dump(mode="json"))
+        d_bpm = prefs.bpm - m.bpm if prefs.bpm is not None else 0.0  # beats per minute
+        d_vel = prefs.velocity - m.velocity if prefs.velocity is not None else 0.0  # MIDI velocity
+        if abs(d_bpm) < 2 and abs(d_vel) < 2:
+            break
+        adjust = adjust.model_copy(update={
+            "bpm_offset": round(max(-80.0, min(80.0, adjust.bpm_offset + d_bpm)), 1),
+            "velocity_offset": int(round(max(-60, min(60, adjust.velocity_offset + d_vel))))})
+        plan = plan_with(adjust)
+    return plan
+
+
 def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, profile, mood: dict,
                      passages: list[dict]) -> dict[str, Any]:
+    """Compose, render and store the turn's piece: the mood, the goal and what the person asked for."""
     from attune.tools.music import plan_music
 
-    limits, avoid = session_limits(profile, state.avoid_instruments)
+    from .music_prefs import MusicPrefs, measures
+
+    prefs = MusicPrefs.model_validate(state.music_prefs or {})
+    limits, avoid = session_limits(profile, sorted(set(state.avoid_instruments) | set(prefs.avoid)))
     start = (mood["valence"], mood["arousal"])
     if state.crisis_mode:
         target, target_words = CRISIS_TARGET, "calm and steady"
@@ -95,30 +125,33 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
         target, target_words = (state.goal[0], state.goal[1]), state.goal[2]
     else:
         target, target_words = (profile.target.valence, profile.target.arousal), profile.target.label
-    # a change request nudges the destination, not the starting point (iso principle)
-    ta = max(-1.0, min(1.0, target[1] + 0.25 * state.tempo_shift))
-    tv = max(-1.0, min(1.0, target[0] + 0.1 * state.tempo_shift))
-    target = (tv, ta)
+    # "livelier"/"calmer" nudges the destination, not the starting point (iso principle)
+    energy = min(prefs.energy, 0) if state.crisis_mode else prefs.energy
+    target = (max(-1.0, min(1.0, target[0] + 0.1 * energy)), max(-1.0, min(1.0, target[1] + 0.25 * energy)))
     context = "energising" if target[1] > start[1] else "calming"
 
     memory = ctx.store.patient_data(ref.patient_id)
     seed = random.Random().randrange(1_000_000)
     choice, instruments = choose_instruments(memory, context, limits, avoid, seed)
+    lead = next((n for n in prefs.use if limits.is_permitted(n) and n not in avoid), None)
+    if lead and instruments:
+        instruments = [lead] + [i for i in instruments if i != lead][:2]
     breaths = profile.breaths_per_minute
     if state.crisis_mode:
         breaths = 6.0
     elif breaths is None and choice["breathing"] == "on" and context == "calming":
         breaths = 6.0
-    heart = next((r.get("heart_rate") or r.get("hr") for r in reversed(state.readings)
-                  if r.get("source") == "heart" and (r.get("heart_rate") or r.get("hr"))), None)
-    plan = plan_music(start, target, profile.piece_seconds, limits=limits, breaths_per_minute=breaths,
-                      heart_rate=heart, seed=seed, instruments=instruments)
-    last_end = (state.last_piece or {}).get("end_bpm")
-    if breaths and state.tempo_shift < 0 and last_end and plan.segments[-1].bpm > last_end and not state.crisis_mode:
-        # breathing pacing fixes the tempo; a person who asked for slower music gets slower music
-        breaths = None
-        plan = plan_music(start, target, profile.piece_seconds, limits=limits, heart_rate=heart, seed=seed,
-                          instruments=instruments)
+    if prefs.bpm is not None and not state.crisis_mode:
+        breaths = None  # breathing pacing fixes the tempo; the person asked for a tempo of their own
+    heart = next((r.get("heart_rate") for r in reversed(state.readings)
+                  if r.get("source") == "heart" and r.get("heart_rate")), None)
+    seconds = prefs.seconds or profile.piece_seconds
+
+    def plan_with(adjust):
+        return plan_music(start, target, seconds, limits=limits, breaths_per_minute=breaths, heart_rate=heart,
+                          seed=seed, instruments=instruments, adjust=adjust)
+
+    plan = _plan_to_prefs(plan_with, prefs)
     rated = any(r.get("suds") is not None or r.get("sam_valence") is not None for r in state.self_reports)
     why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
            + (" and your own ratings, which count most" if rated else "") + "."]
@@ -128,6 +161,8 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
                           "your ratings afterwards teach me what helps you.")
     if avoid:
         why.append(f"Left out, as you asked: {', '.join(avoid)}.")
+    if lead:
+        why.append(f"The {lead} leads, as you asked.")
     for p in passages[:2]:
         why.append(f"Guidance: {p['title']} [{p['id']}] ({p['source']}).")
     record = store_piece(ctx, ref, plan, why, choice=choice, context=context, target_words=target_words,
@@ -142,4 +177,5 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
     return {"piece_id": piece_id, **public, "plan": record["plan"], "why": why, "breaths_per_minute": breaths,
             "seconds": record["seconds"],
             "target_words": target_words, "instruments": instruments, "choice": choice,
-            "end_bpm": plan.segments[-1].bpm}
+            "end_bpm": plan.segments[-1].bpm,
+            "measures": measures(record["plan"], record["seconds"]).model_dump()}

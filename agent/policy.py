@@ -2,9 +2,14 @@
 
 Steps (a profile may leave some out): checkin -> explore -> offer_music ->
 compose -> listen_checkin -> reflect -> close, plus the side steps crisis,
-block, why and stop_music that any turn can take. ``decide`` is a pure
-function of the session state, the safety verdict and the intent, so every
-path is a table test.
+block, why, stop_music, feedback and clarify that any turn can take.
+``decide`` is a pure function of the session state, the safety verdict and
+the reader's view of the message, so every path is a table test.
+
+The person leads: a request for music is answered with music on that turn,
+the first turn included (consent to keep notes is asked alongside, never as
+a gate); feedback that asks for a change gets a changed piece; a request the
+reader is unsure of is asked about, not acted on.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from .intents import Intent
+from .reader import Reading
 
 __all__ = ["SessionState", "Decision", "decide"]
 
@@ -30,13 +35,13 @@ class SessionState(BaseModel):
     flag_reason: str | None = None
     goal: tuple[float, float, str] | None = None
     avoid_instruments: list[str] = Field(default_factory=list)
-    tempo_shift: int = 0  # BPM offset steps asked for in this session
-    loudness_shift: int = 0
+    music_prefs: dict = Field(default_factory=dict)  # agent.music_prefs.MusicPrefs as JSON
+    consent_asked: int = 0  # how many times the notes question has been asked
+    used_lines: list[str] = Field(default_factory=list)  # code-worded sentences already said this session
     last_piece: dict | None = None
     pieces: int = 0
     mood_track: dict | None = None
     summary: str = ""
-    pending_music: bool = False  # asked for music before the check-in was done
     reflections: int = 0
     questions: int = 0
     fallbacks: int = 0
@@ -52,38 +57,38 @@ class Decision:
     reason: str
 
 
-def decide(state: SessionState, action: str, intent: Intent, *, allowed: set[str],
+def decide(state: SessionState, action: str, reading: Reading, *, allowed: set[str],
            explore_before_offer: int, over_time: bool = False) -> Decision:
     """The next step. Safety first, then the person's explicit wishes, then the protocol."""
     if action == "crisis":
         return Decision("crisis", "the input screen found a risk signal")
     if action == "block":
         return Decision("block", "the input screen refused a harmful or out-of-scope request")
+    music_ok = "compose" in allowed
     if state.crisis_mode:
-        if intent.name in {"music", "change"} and "compose" in allowed:
+        if reading.wants_music and music_ok:
             return Decision("compose", "calming, breathing-paced music while in crisis mode")
         return Decision("crisis", "crisis mode lasts until the person says they are safe")
+    if reading.acts and not reading.sure:
+        return Decision("clarify", f"unsure whether this was {reading.intent} (p={reading.confidence:.2f})")
+    if reading.intent == "why":
+        return Decision("why", "asked about the music or the method")
+    if reading.intent == "stop":
+        return Decision("stop_music", "asked to stop the music")
+    if reading.intent == "bye" or over_time:
+        return Decision("close", "said goodbye" if reading.intent == "bye" else "session time is up")
+    if reading.wants_music and music_ok:
+        return Decision("compose", "asked for music" if reading.intent == "music" else "asked for a change")
     if state.step == "new":
         return Decision("checkin", "first message of the session")
-    if state.pending_music and state.step == "checkin" and "compose" in allowed and intent.name != "no":
-        return Decision("compose", "asked for music in the first message")
-    if intent.name == "why":
-        if state.last_piece:
-            return Decision("why", "asked why this music")
-        return Decision("explore", "asked why, but no piece has been made yet")
-    if intent.name == "stop":
-        return Decision("stop_music", "asked to stop the music")
-    if intent.name == "bye" or over_time:
-        return Decision("close", "said goodbye" if intent.name == "bye" else "session time is up")
-    music_ok = "compose" in allowed
-    if intent.name in {"music", "change"} and music_ok:
-        return Decision("compose", "asked for music" if intent.name == "music" else "asked for a change")
+    if reading.intent == "feedback" and state.last_piece:
+        return Decision("feedback", "said how the piece felt, without asking for a change")
     if state.step == "offer_music":
-        if intent.name == "yes" and music_ok:
+        if reading.intent == "yes" and music_ok:
             return Decision("compose", "accepted the offer of music")
-        if intent.name == "no":
+        if reading.intent == "no":
             return Decision("explore", "declined music for now")
-    if state.step == "listen_checkin" and intent.name == "yes" and music_ok:
+    if state.step == "listen_checkin" and reading.intent == "yes" and music_ok:
         return Decision("compose", "asked for another piece")
     if state.step == "compose":
         return Decision("listen_checkin", "a piece has just been played")

@@ -16,7 +16,7 @@ import hashlib
 import re
 
 __all__ = ["build_messages", "finish_reflection", "fallback_reflection",
-           "open_question", "affirmation", "key_phrase"]
+           "open_question", "affirmation", "key_phrase", "question_group", "grounded"]
 
 EXAMPLES = [
     ("I've been so stressed with exams, I can't switch off at night.",
@@ -69,15 +69,6 @@ def grounded(continuation: str, conversation: str) -> bool:
     said = _stems(conversation)
     own = _stems(continuation)
     return bool(own) and len(own & said) / len(own) >= 0.5
-
-
-def because_clause(message: str) -> str | None:
-    """The person's own words as a reason, turned to the second person ("your rent is due")."""
-    found = key_phrase(message)
-    if not found:
-        return None
-    kind, words = found
-    return f"of {words}" if kind == "topic" else words
 
 
 def finish_reflection(prefill: str, continuation: str, allow_empty: bool = False) -> str | None:
@@ -134,30 +125,34 @@ def key_phrase(message: str) -> tuple[str, str] | None:
     return None
 
 
-def _pick(options: list[str], seed: str) -> str:
+def _pick(options: list[str], seed: str, used: list[str] | None = None) -> str:
+    """One of ``options``, chosen by a hash of ``seed``; lines already said this session come last."""
     digest = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
-    return options[digest % len(options)]
+    start = digest % len(options)
+    ordered = options[start:] + options[:start]
+    fresh = [o for o in ordered if not used or o not in used]
+    return (fresh or ordered)[0]
 
 
-def fallback_reflection(message: str, feeling: str, turn: int) -> str:
-    """A reflection written by code: the feeling word plus the person's own words."""
-    found = key_phrase(message)
+def fallback_reflection(message: str, feeling: str, turn: int, reading=None, used: list[str] | None = None) -> str:
+    """A reflection written by code: the feeling word plus, when the reader found one, the person's own words."""
+    from .reader import second_person
+
+    about = second_person(reading.about) if reading is not None and reading.about else None
+    if about and len(about.split()) > 16:
+        about = None
     seed = f"{message}|{turn}"
-    if found and found[0] == "topic":
-        topic = found[1]
+    if about and reading.about_kind == "phrase":
         options = [
-            f"It sounds like {topic} is weighing on you, and you're feeling {feeling}.",
-            f"It sounds like you're feeling {feeling}, with {topic} on your mind.",
-            f"I'm hearing that {topic} matters a lot here, and it leaves you feeling {feeling}.",
-            f"So {topic} is part of what's going on for you, and you're feeling {feeling}.",
+            f"It sounds like {about} is on your mind, and you're feeling {feeling}.",
+            f"It sounds like you're feeling {feeling}, with {about} on your mind.",
+            f"I'm hearing that {about} matters a lot here, and it leaves you feeling {feeling}.",
         ]
-    elif found:
-        clause = found[1]
+    elif about:
         options = [
-            f"It sounds like {clause}, and that leaves you feeling {feeling}.",
-            f"So {clause}, and you're left feeling {feeling}.",
-            f"I'm hearing that {clause}, and you're feeling {feeling} with it.",
-            f"It sounds like you're feeling {feeling}, especially as {clause}.",
+            f"It sounds like {about}, and that leaves you feeling {feeling}.",
+            f"So {about}, and you're left feeling {feeling}.",
+            f"I'm hearing that {about}, and you're feeling {feeling} with it.",
         ]
     else:
         options = [
@@ -166,17 +161,24 @@ def fallback_reflection(message: str, feeling: str, turn: int) -> str:
             f"It seems you're feeling {feeling} at the moment.",
             f"You're feeling {feeling}, and it makes sense to take a moment with that.",
         ]
-    return _pick(options, seed)
+    if feeling == "this way":
+        options = [o.replace(", and you're feeling this way.", ".").replace(" and it leaves you feeling this way", "")
+                   for o in options]
+    return _pick(options, seed, used)
 
 
 _QUESTIONS = {
     "low": ["What has been the hardest part of it?", "What would help, even a little, right now?",
-            "When did you last feel a bit lighter?", "What do you most need at the moment?"],
+            "Who or what has been a comfort lately?", "What do you most need at the moment?"],
     "tense": ["Where do you notice it most in your body?", "What tends to help you settle when it feels like this?",
               "What is on your mind most right now?", "What would feeling calmer look like for you today?"],
-    "ok": ["What would you like to get from our time today?", "What has been going well lately?",
-           "How would you like to feel by the end of this?", "What kind of music do you usually enjoy?"],
+    "good": ["What's been the best part of it?", "What helped make that happen?",
+             "How would you like to carry this feeling into the rest of your day?",
+             "What kind of music fits this mood for you?"],
+    "ok": ["What would you like to get from our time today?", "How would you like to feel by the end of this?",
+           "What's been on your mind today?", "What kind of music do you usually enjoy?"],
 }
+_TOPIC_QUESTIONS = ["What about {about} weighs on you most?", "How long has {about} been on your mind?"]
 _AFFIRMATIONS = [
     "It takes courage to put that into words.",
     "You're paying close attention to how you feel, and that matters.",
@@ -184,12 +186,39 @@ _AFFIRMATIONS = [
     "Noticing this is a real step.",
     "It makes sense that you'd feel this way.",
 ]
+_GOOD_AFFIRMATIONS = [
+    "That's really good to hear.",
+    "It's worth taking a moment to enjoy that.",
+    "I'm glad you shared that with me.",
+]
 
 
-def open_question(valence: float, arousal: float, turn: int, message: str) -> str:
-    group = "low" if valence < -0.2 and arousal <= 0.2 else ("tense" if arousal > 0.2 and valence < 0.2 else "ok")
-    return _pick(_QUESTIONS[group], f"q|{message}|{turn}")
+def question_group(valence: float, arousal: float) -> str:
+    """Which kind of open question fits the mood: low, tense, good or ok."""
+    if valence <= -0.15:
+        return "tense" if arousal > 0.15 else "low"
+    if valence >= 0.15:
+        return "good"
+    return "tense" if arousal > 0.3 else "ok"
 
 
-def affirmation(turn: int, message: str) -> str:
-    return _pick(_AFFIRMATIONS, f"a|{message}|{turn}")
+def open_question(valence: float, arousal: float, turn: int, message: str, reading=None,
+                  used: list[str] | None = None) -> str:
+    """An open question that fits the mood and, for an unpleasant one, the topic the person named."""
+    from .reader import second_person
+
+    group = question_group(valence, arousal)
+    options = list(_QUESTIONS[group])
+    if group in {"low", "tense"} and reading is not None and reading.about and reading.about_kind == "phrase":
+        about = second_person(reading.about)
+        options = [q.format(about=about) for q in _TOPIC_QUESTIONS] + options
+        fresh = [o for o in options[:2] if not used or o not in used]
+        if fresh:
+            return fresh[0]  # a question about what they named comes first
+    return _pick(options, f"q|{message}|{turn}", used)
+
+
+def affirmation(turn: int, message: str, valence: float = 0.0, used: list[str] | None = None) -> str:
+    """A short affirmation; a pleasant mood gets a glad one, not "you've been coping with a lot"."""
+    options = _GOOD_AFFIRMATIONS if valence >= 0.15 else _AFFIRMATIONS
+    return _pick(options, f"a|{message}|{turn}", used)

@@ -1,40 +1,37 @@
-"""One patient turn as a generator of typed events (DESIGN.md, "One patient turn").
+"""One patient turn: a short pipeline of named steps yielding typed events (DESIGN.md, "One patient turn").
 
     message -> screen (whole conversation) -> crisis or block? code replies, no model
-            -> mood (text, fresh ratings, heart readings) -> retrieve guidance
-            -> policy picks the step -> compose music when due
-            -> the model writes the reflective part, code frames and checks it
-            -> output screen -> store (encrypted) -> TurnDone
+            -> read (what the person is doing and asking for) -> mood (text, ratings, senses)
+            -> policy picks the step -> the step's handler (compose, answer why, reflect ...)
+            -> output screen on every model sentence -> store (encrypted) -> TurnDone
 
 Code decides safety and which tool runs; the model only chooses words for
-reflections, and every model sentence passes the output screen before it is
-shown. Two kinds of failure (STYLE.md 7): a model that writes something
-unusable gets a code-written fallback; bad input and configuration raise.
+reflections, and every model sentence passes the checks in ``reflect``
+before it is shown. Two kinds of failure (STYLE.md 7): a model that writes
+something unusable gets a code-written fallback; bad input and configuration
+raise.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .context import AppContext, SessionRef
-from .errors import BackendUnreachable, InputError
-from .events import (Event, MoodInferred, Notice, OutputChecked, PassagesRetrieved, Reply, ReplyDelta, Screened,
-                     StepChosen, ToolCalled, ToolResult, TurnDone, TurnStarted)
-from .intents import read_intent, state_words
-from .music_step import compose_for_turn
+from .errors import InputError
+from .events import (Event, MoodInferred, PassagesRetrieved, Reply, ReplyDelta, Screened, StepChosen, ToolCalled,
+                     ToolResult, TurnDone, TurnStarted)
 from .policy import SessionState, decide
-from .reply import (affirmation, because_clause, build_messages, fallback_reflection, finish_reflection, grounded,
-                    open_question)
+from .reader import GOALS, Reading, read
+from .reflect import SYSTEM_TEMPLATE, reflect
+from .reply import affirmation, open_question
 from .text import clean_message
 
-__all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE"]
+__all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE", "Turn", "STEPS"]
 
-SYSTEM_TEMPLATE = ("You are {name}, a {tone} AI companion for music and relaxation, not a therapist. "
-                   "Reply with one short sentence that reflects the feeling and meaning of what the person "
-                   "said, in your own words. Never give medical advice. [{canary}]")
 HISTORY_TURNS = 4
 
 
@@ -70,7 +67,7 @@ def _sensed(state: SessionState) -> list[tuple[str, Any]]:
 
 
 def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
-    """Infer from the text, let a fresh self-rating dominate, smooth across turns."""
+    """Infer from the words, let a fresh self-rating dominate, smooth across turns (a clear message is not diluted)."""
     from attune.tools.mood import MoodTrack, SelfReport, fuse, infer
 
     report = None
@@ -84,10 +81,10 @@ def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
     for r in reversed(state.readings):
         at = datetime.fromisoformat(r["at"])
         if r.get("source") == "heart" and _now() - at < timedelta(minutes=30):
-            heart = r.get("heart_rate") or r.get("hr")
+            heart = r.get("heart_rate")
             break
 
-    estimate = infer(text=state_words(text), heart_rate=heart, estimates=_sensed(state))
+    estimate = infer(text=text, heart_rate=heart, estimates=_sensed(state))
     track = MoodTrack.from_dict(state.mood_track) if state.mood_track else MoodTrack()
     jump = track.update(estimate)
     state.mood_track = track.to_dict()
@@ -100,17 +97,28 @@ def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
             "text_valence": round(estimate.valence, 3), "text_confidence": round(estimate.confidence, 3)}
 
 
-def _retrieve(ctx: AppContext, text: str, mood: dict, step: str, goal_words: str | None) -> list[dict]:
-    if step in {"crisis", "block"}:
-        return []
-    if step == "why":
-        query = f"why this music: iso principle, tempo and mode for feeling {goal_words or mood['label']}"
-    elif step == "compose":
-        query = f"music to feel {goal_words or 'calmer'} when feeling {mood['label']}"
-    else:
-        query = f"{text[:300]} feeling {mood['label']}" + (f" goal {goal_words}" if goal_words else "")
+def _mood_words(text: str, reading: Reading) -> str:
+    """The words that say how the person feels: a request or feedback describes the music, not them."""
+    if reading.intent in {"music", "feedback", "why"}:
+        return reading.about or ""  # "why start gloomy?" asks about the music; it does not say they are gloomy
+    if reading.intent in {"yes", "no", "stop", "bye"} and len(re.findall(r"\w+", text)) <= 4:
+        return ""  # "yes please" says nothing about the mood
+    return text
+
+
+def _retrieve(ctx: AppContext, t: "Turn") -> list[dict]:
+    from attune.knowledge.questions import answer_passages
+
+    goal_words = t.state.goal[2] if t.state.goal else None
     try:
-        passages = ctx.retriever.search(query, k=3)
+        if t.step == "why":
+            passages = answer_passages(ctx.retriever, t.text[:500], k=3)
+        elif t.step == "compose":
+            passages = ctx.retriever.search(f"music to feel {goal_words or 'calmer'} when feeling "
+                                            f"{t.mood['label']}", k=3)
+        else:
+            passages = ctx.retriever.search(f"{t.text[:300]} feeling {t.mood['label']}"
+                                            + (f" goal {goal_words}" if goal_words else ""), k=3)
     except InputError:
         return []
     return [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in passages]
@@ -142,79 +150,274 @@ def _block_reply(categories: list[str]) -> str:
     return _BLOCK_TEXT["out_of_scope"]
 
 
-def _reflect(ctx: AppContext, state: SessionState, profile, history: list[dict], text: str,
-             mood: dict, passages: list[dict]) -> Iterator[Event | tuple[str, bool]]:
-    """Stream a one-sentence reflection; the last item is (sentence, used_fallback).
+@dataclass
+class Turn:
+    """Everything one turn reads and writes; step handlers fill in the reply."""
 
-    Two frames alternate. A simple reflection: code starts "It sounds like
-    you're feeling <feeling>" and the model finishes the sentence. A complex
-    reflection links the feeling to the reason the person gave, in their own
-    words ("..., maybe because your rent is due"): code writes it, since the
-    small model invents reasons (measured: about half of its reasons were not
-    in what the person said). A model sentence that offers its own reason
-    must still be grounded in the conversation, or it is not shown.
-    """
-    label = mood["label"]
-    feeling = label if mood["confidence"] >= 0.2 and label not in {"neutral", "okay"} else None
-    opening = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
-    recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
-    # odd turns (the check-in among them) link the feeling to the person's own reason
-    reason = because_clause(state_words(text)) if feeling and state.turns % 2 == 1 else None
-    text_v, fused_v = mood.get("text_valence", 0.0), mood["valence"]
-    if reason and abs(text_v) > 0.2 and (text_v > 0) != (fused_v > 0):
-        reason = None  # their words and the (rating-led) feeling disagree: do not tie them together
-    if reason and (re.search(r"\b(feel|feeling|felt)\b", reason)
-                   or any(w in reason.lower().split() for w in re.findall(r"[a-z]{4,}", (feeling or "").lower()))):
-        reason = None  # "feeling X because you feel Y" says nothing; the model reflects instead
-    if reason:
-        state.code_worded += 1
-        sentence = f"{opening}, maybe because {reason}."
-        yield ReplyDelta(sentence)
-        yield (sentence, False)
-        return
-    system = SYSTEM_TEMPLATE.format(name=profile.persona.name, tone=profile.persona.tone, canary=ctx.canary)
-    earlier = [h["content"] for h in history if h["role"] == "user"][-2:]
-    summary = (state.summary + " " if state.summary else "") + (
-        "They said earlier: " + " / ".join(e[:200] for e in earlier) if earlier else "")
-    messages = build_messages(system, [], text, summary=summary.strip())
-    yield ReplyDelta(opening)
-    parts: list[str] = []
-    try:
-        for piece in ctx.backend.stream(messages, prefill=opening, max_new_tokens=40,
-                                        stop=["\n", ". ", "? ", "! ", ", but"]):
-            parts.append(piece)
-    except BackendUnreachable as exc:
-        yield Notice(str(exc))
-    continuation = "".join(parts)
-    sentence = finish_reflection(opening, continuation, allow_empty=feeling is not None)
-    if sentence and "because" in continuation.lower():
-        own_reason = continuation.lower().split("because", 1)[1]
-        if not grounded(own_reason, recent):
-            sentence = finish_reflection(opening, continuation.lower().split(", maybe because")[0].split(" because")[0],
-                                         allow_empty=feeling is not None)
-            sentence = sentence if sentence and "because" not in sentence else None
-    problems: list[str] = []
-    if sentence:
-        verdict = ctx.output_guard.screen(sentence, canary=ctx.canary,
-                                          allowed_source_ids={p["id"] for p in passages})
-        problems = list(verdict.problems)
-        yield OutputChecked(ok=verdict.ok, problems=problems)
-        if not verdict.ok:
-            sentence = None
-    if sentence is None:
-        fb = fallback_reflection(text, feeling or "this way", state.turns)
-        if not fb.startswith(opening):
-            fb = f"{opening}, {fb[0].lower()}{fb[1:]}" if feeling is None else fb
-        yield ReplyDelta(fb[len(opening):] if fb.startswith(opening) else " " + fb)
-        yield (fb, True)
-        return
-    yield ReplyDelta(sentence[len(opening):])
-    yield (sentence, False)
+    ctx: AppContext
+    ref: SessionRef
+    text: str
+    state: SessionState
+    profile: Any
+    history: list[dict]
+    verdict: Any = None
+    reading: Reading = field(default_factory=Reading)
+    mood: dict = field(default_factory=dict)
+    locale: str = "US"
+    step: str = ""
+    passages: list[dict] = field(default_factory=list)
+    policy_action: str = "allow"  # the screen's action as the policy should see it
+    was_crisis: bool = False
+    new_crisis_signal: bool = False
+    consent_answer: bool = False
+    first: bool = False  # the session's first message
+    change_notes: list[str] = field(default_factory=list)
+    reply: str = ""
+    fallback: bool = False
+    music: dict | None = None
+    crisis: dict | None = None
+    sources: list[dict] = field(default_factory=list)
+
+    @property
+    def earlier(self) -> list[str]:
+        return [h["content"] for h in self.history if h["role"] == "user"]
 
 
-def _consent_question() -> str:
-    return ("Is it okay if I keep notes of our conversation, encrypted, so we can pick up next time? "
+def _consent_question(first: bool) -> str:
+    lead = "Is it okay" if first else "By the way, is it okay"
+    return (f"{lead} if I keep notes of our conversation, encrypted, so we can pick up next time? "
             "You can say no.")
+
+
+def _ask_consent(t: Turn) -> str:
+    """The notes question, asked alongside the reply (never as a gate), at most twice a session."""
+    if t.state.consent_store is not None or t.state.consent_asked >= 2:
+        return ""
+    t.state.consent_asked += 1
+    t.state.questions += 1
+    return _consent_question(t.step == "checkin")
+
+
+def _greeting(t: Turn) -> str:
+    greeting = t.profile.persona.greeting
+    if t.ctx.store.patient_data(t.ref.patient_id).get("sessions"):
+        greeting = f"Welcome back. {greeting}"
+    return greeting
+
+
+def _say(t: Turn, text: str) -> ReplyDelta:
+    """Add a sentence (or several) to the reply; the delta streams it to the page as it is decided."""
+    text = text.strip()
+    delta = text if not t.reply else " " + text
+    t.reply += delta
+    return ReplyDelta(delta)
+
+
+def _reflection(t: Turn) -> Iterator[Event]:
+    """Run the reflection and add its checked sentence to the reply."""
+    for item in reflect(t.ctx, t.state, t.profile, t.history, t.text, t.mood, t.reading, t.passages):
+        if isinstance(item, tuple):
+            sentence, fallback = item
+            t.fallback = t.fallback or fallback
+            t.state.reflections += 1
+            yield _say(t, sentence)
+        elif not isinstance(item, ReplyDelta):
+            yield item  # a sentence streams only once it has passed its checks
+
+
+def _question(t: Turn) -> str:
+    q = open_question(t.mood["valence"], t.mood["arousal"], t.state.turns, t.text, t.reading,
+                      used=t.state.used_lines)
+    t.state.used_lines.append(q)
+    t.state.questions += 1
+    return q
+
+
+def _affirm(t: Turn) -> str:
+    a = affirmation(t.state.turns, t.text, t.mood["valence"], used=t.state.used_lines)
+    t.state.used_lines.append(a)
+    return a
+
+
+# ---------------------------------------------------------------- step handlers
+
+
+def step_crisis(t: Turn) -> Iterator[Event]:
+    from .safety.crisis import crisis_reply, resources_for
+
+    resources = resources_for(t.locale, t.profile.crisis_resources or None)
+    if t.new_crisis_signal or not t.was_crisis:
+        t.reply = crisis_reply(t.verdict, t.locale, t.profile.crisis_resources or None).text
+        reason = ", ".join(t.verdict.categories) + (
+            f" (C-SSRS: {t.verdict.cssrs_label})" if t.verdict.cssrs_label else "")
+        t.state.flag_reason = f"Crisis signal at turn {t.state.turns}: {reason}"
+        t.ctx.store.append_event(t.ref.session_id, t.ref.patient_id, "Flagged", {"reason": t.state.flag_reason})
+    else:
+        first = resources[0] if resources else None
+        reach = f"{first.name} ({first.contact})" if first else "your local emergency number"
+        t.reply = ("I'm still here with you. Are you safe right now? If you might act on these thoughts, "
+                   f"please contact {reach} now, or someone you trust. I can guide a slow breathing exercise "
+                   "or play calm music while you reach out. When you're safe, just tell me.")
+    t.crisis = {"locale": t.locale, "resources": [r.model_dump() for r in resources], "text": t.reply}
+    yield ReplyDelta(t.reply)
+
+
+def step_block(t: Turn) -> Iterator[Event]:
+    t.reply = _block_reply(list(t.verdict.categories))
+    yield ReplyDelta(t.reply)
+
+
+def step_checkin(t: Turn) -> Iterator[Event]:
+    yield _say(t, _greeting(t))
+    if len(re.findall(r"\w+", t.text)) >= 4:
+        yield from _reflection(t)
+    yield _say(t, _ask_consent(t) or _question(t))
+
+
+def _music_lead(t: Turn, music: dict) -> str:
+    from .music_prefs import PieceMeasures, describe_change
+
+    if t.state.crisis_mode:
+        return "Here's a calm, steady piece for right now."
+    last = (t.state.last_piece or {}).get("measures")
+    change = describe_change(PieceMeasures(**last) if last else None, PieceMeasures(**music["measures"]),
+                             t.reading.changes, t.reading.drop, t.reading.use) if t.reading.asks_change else ""
+    notes = (" " + " ".join(t.change_notes)) if t.change_notes else ""
+    if change:
+        return f"{change}{notes}"
+    return (f"Here's a {music['seconds']:.0f}-second piece that starts close to how you feel and moves "
+            f"gently toward {music['target_words']}.{notes}")
+
+
+def step_compose(t: Turn) -> Iterator[Event]:
+    from .music_step import compose_for_turn
+
+    args = {"start": [t.mood["valence"], t.mood["arousal"]], "goal": t.state.goal[2] if t.state.goal else None,
+            "prefs": t.state.music_prefs, "crisis_mode": t.state.crisis_mode}
+    yield ToolCalled(name="compose_music", arguments=args)
+    music = compose_for_turn(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages)
+    yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
+    t.music = music
+    lead = _music_lead(t, music)
+    t.state.last_piece = {k: music[k] for k in ("piece_id", "wav", "why", "breaths_per_minute", "seconds",
+                                                "target_words", "end_bpm", "measures")}
+    t.state.pieces += 1
+    t.sources = [_source_brief(p) for p in t.passages[:2]]
+    paced = (f" It is paced for slow breathing, about {music['breaths_per_minute']:g} breaths a minute: "
+             "breathe in as it swells and out as it eases.") if music["breaths_per_minute"] else ""
+    cite = f" (Guidance: {t.sources[0]['title']}.)" if t.sources else ""
+    if t.first:
+        yield _say(t, _greeting(t))
+    yield _say(t, f"{lead}{paced} Listen at a comfortable volume and stop it any time.{cite} "
+                  "Afterwards, tell me how it felt.")
+    if t.state.crisis_mode:
+        yield _say(t, "Please also keep the crisis contacts close; are you safe right now?")
+    elif consent := _ask_consent(t):
+        yield _say(t, consent)
+
+
+def _passage_gist(text: str, sentences: int = 2) -> str:
+    """The first sentences of a passage, without its Markdown."""
+    plain = re.sub(r"[#*_`>]+", "", text).strip()
+    parts = re.split(r"(?<=[.!?])\s+", plain)
+    return " ".join(parts[:sentences]).strip()
+
+
+def step_why(t: Turn) -> Iterator[Event]:
+    t.sources = [_source_brief(p) for p in t.passages[:2]]
+    piece = t.state.last_piece or {}
+    if t.sources:
+        top = t.sources[0]
+        t.reply = f"{_passage_gist(top['text'])} (Guidance: {top['title']} [{top['id']}].)"
+        if piece.get("why"):
+            t.reply += " For your last piece, the 'Why this music' notes beside it list each choice."
+    elif piece.get("why"):
+        t.reply = "Here's why this music. " + " ".join(piece["why"][:3])
+    else:
+        t.reply = ("I start from how you feel and change the music step by step toward where you'd like to be; "
+                   "ask me for a piece and I'll explain each choice.")
+    yield ReplyDelta(t.reply)
+
+
+def step_stop_music(t: Turn) -> Iterator[Event]:
+    t.reply = "I've stopped the music. We can sit with the quiet for a moment, or you can tell me how that was."
+    yield ReplyDelta(t.reply)
+
+
+def step_close(t: Turn) -> Iterator[Event]:
+    from .safety.crisis import resources_for
+
+    resources = resources_for(t.locale, t.profile.crisis_resources or None)
+    line = f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else ""
+    t.reply = _close_text(t.state, t.mood, line)
+    yield ReplyDelta(t.reply)
+
+
+def step_feedback(t: Turn) -> Iterator[Event]:
+    """Feedback with no change asked: glad it helped, or an offer to change it."""
+    if t.mood.get("text_valence", 0.0) < -0.15:
+        t.reply = ("Thank you for telling me. What would you change: faster or slower, brighter or darker, "
+                   "shorter, softer, or a different instrument?")
+        t.state.questions += 1
+    else:
+        t.reply = ("I'm glad that one worked for you. I'll keep the music like this; would you like another, "
+                   "or shall we talk a little?")
+        t.state.questions += 1
+    yield ReplyDelta(t.reply)
+
+
+_CLARIFY = {
+    "music": "Would you like me to play some music now?",
+    "feedback": "Would you like me to change the next piece? Tell me how: faster or slower, brighter or darker, "
+                "shorter, softer, or a different instrument.",
+    "stop": "Would you like me to stop the music?",
+    "bye": "Would you like to end our session here?",
+}
+
+
+def step_clarify(t: Turn) -> Iterator[Event]:
+    t.reply = _CLARIFY.get(t.reading.intent, "Could you tell me a little more about what you'd like?")
+    t.state.questions += 1
+    yield ReplyDelta(t.reply)
+
+
+def step_talk(t: Turn) -> Iterator[Event]:
+    """explore, offer_music, listen_checkin, reflect: a reflection plus one frame sentence from code."""
+    if t.consent_answer:
+        thanks = ("Thank you. I'll keep our notes encrypted, and you can ask for them to be deleted at any time."
+                  if t.state.consent_store else "That's fine: I won't keep this conversation once we finish.")
+        yield _say(t, thanks)
+        yield _say(t, _question(t))
+        return
+    yield from _reflection(t)
+    if t.step == "offer_music":
+        t.state.offered_music = True
+        target = t.state.goal[2] if t.state.goal else t.profile.target.label
+        tail = (f"Would you like me to make a short piece of music that starts where you are and "
+                f"moves gently toward feeling {target}?")
+        t.state.questions += 1
+    elif t.step == "listen_checkin":
+        tail = ("If you like, use the mood check to rate how you feel now. "
+                "Would you like another piece, or shall we talk a little?")
+        t.state.questions += 1
+    elif t.step == "reflect":
+        tail = _affirm(t)
+    else:
+        t.state.explore_turns += 1
+        tail = _question(t) if t.state.explore_turns % 2 == 0 else _affirm(t)
+    yield _say(t, tail)
+
+
+STEPS: dict[str, Callable[[Turn], Iterator[Event]]] = {
+    "crisis": step_crisis, "block": step_block, "checkin": step_checkin, "compose": step_compose,
+    "why": step_why, "stop_music": step_stop_music, "close": step_close, "feedback": step_feedback,
+    "clarify": step_clarify, "explore": step_talk, "offer_music": step_talk, "listen_checkin": step_talk,
+    "reflect": step_talk,
+}
+#: the step the session is in afterwards (steps not listed leave it as it was)
+NEXT_STATE = {"checkin": "checkin", "explore": "explore", "offer_music": "offer_music", "compose": "compose",
+              "listen_checkin": "listen_checkin", "crisis": "crisis", "close": "close", "reflect": "explore",
+              "feedback": "listen_checkin"}
 
 
 def _close_text(state: SessionState, mood: dict, resources_line: str) -> str:
@@ -222,230 +425,123 @@ def _close_text(state: SessionState, mood: dict, resources_line: str) -> str:
         "we talked without music this time"
     suds = [r.get("suds") for r in state.self_reports if r.get("suds") is not None]
     change = f", and your distress rating went from {suds[0]:g} to {suds[-1]:g}" if len(suds) >= 2 else ""
-    return (f"Thank you for spending this time with me. Today {pieces}{change}; you seem to be feeling "
-            f"{mood['label']} now. Something to try before next time: a few minutes of slow breathing with "
+    feeling = (f"; you seem to be feeling {mood['label']} now" if mood.get("label") not in
+               {None, "hard to tell", "steady"} else "")
+    return (f"Thank you for spending this time with me. Today {pieces}{change}{feeling}. Something to try before next time: a few minutes of slow breathing with "
             f"a calm piece, at a comfortable volume. {resources_line} Take care of yourself.")
 
 
-def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
-    started = time.perf_counter()
+# ---------------------------------------------------------------- the pipeline
+
+
+def _load(ctx: AppContext, ref: SessionRef, message: str) -> Turn:
     limit = ctx.settings.max_message_chars
     text = clean_message(message, max_chars=max(limit, len(message or "")))  # length is checked after screening
     session = ctx.store.session(ref.session_id, ref.patient_id)
     state = SessionState.model_validate(session["state"] or {})
-    profile = ctx.profile(session["profile"])
-    history = [{"role": "user" if t["role"] == "patient" else "assistant", "content": t["content"]}
-               for t in ctx.store.turns(ref.session_id, ref.patient_id)]
-    earlier = [h["content"] for h in history if h["role"] == "user"]
+    history = [{"role": "user" if x["role"] == "patient" else "assistant", "content": x["content"]}
+               for x in ctx.store.turns(ref.session_id, ref.patient_id)]
     state.turns += 1
     state.started_at = state.started_at or _now().isoformat()
-    yield TurnStarted(session_id=ref.session_id, turn=state.turns)
+    return Turn(ctx, ref, text, state, ctx.profile(session["profile"]), history, first=state.step == "new")
 
-    # 1. Safety first: the whole message, read with the conversation so far.
-    verdict = ctx.input_guard.screen(text, earlier[-12:])
-    yield Screened(action=verdict.action, categories=list(verdict.categories), score=round(verdict.score, 3))
-    if len(text) > limit and verdict.action != "crisis":
-        raise InputError(f"The message is {len(text):,} characters long; the limit is {limit:,}. "
+
+def _screen(t: Turn) -> Iterator[Event]:
+    """Safety first: the whole message, read with the conversation so far; then store it."""
+    from .safety.crisis import update_crisis_mode
+
+    ctx, ref, limit = t.ctx, t.ref, t.ctx.settings.max_message_chars
+    t.verdict = v = ctx.input_guard.screen(t.text, t.earlier[-12:])
+    yield Screened(action=v.action, categories=list(v.categories), score=round(v.score, 3))
+    if len(t.text) > limit and v.action != "crisis":
+        raise InputError(f"The message is {len(t.text):,} characters long; the limit is {limit:,}. "
                          "Please send a shorter message (nothing was stored).")
-    ctx.store.append_turn(ref.session_id, ref.patient_id, "patient", text,
-                          {"action": verdict.action, "categories": list(verdict.categories)})
+    ctx.store.append_turn(ref.session_id, ref.patient_id, "patient", t.text,
+                          {"action": v.action, "categories": list(v.categories)})
     ctx.store.append_event(ref.session_id, ref.patient_id, "Screened",
-                           {"action": verdict.action, "categories": list(verdict.categories),
-                            "score": verdict.score, "reasons": list(verdict.reasons)[:8]})
-    from .safety.crisis import crisis_reply, resources_for, update_crisis_mode
-
-    was_crisis = state.crisis_mode
-    policy_action = verdict.action
-    if was_crisis and verdict.action == "crisis":
+                           {"action": v.action, "categories": list(v.categories), "score": v.score,
+                            "reasons": list(v.reasons)[:8]})
+    t.was_crisis = t.state.crisis_mode
+    policy_action = v.action
+    if t.was_crisis and v.action == "crisis" and ctx.input_guard.screen(t.text).action != "crisis":
         # in crisis mode the screen keeps saying crisis from context; only a signal in this
         # message itself is new (and restarts the full protocol)
-        if ctx.input_guard.screen(text).action != "crisis":
-            policy_action = "allow"
-    new_crisis_signal = policy_action == "crisis"
-    state.crisis_mode = update_crisis_mode(state.crisis_mode, text, verdict) if new_crisis_signal or not was_crisis \
-        else update_crisis_mode(True, text, verdict.model_copy(update={"action": "allow"}))
+        policy_action = "allow"
+    t.new_crisis_signal = policy_action == "crisis"
+    t.state.crisis_mode = update_crisis_mode(t.state.crisis_mode, t.text, v) if t.new_crisis_signal or not t.was_crisis \
+        else update_crisis_mode(True, t.text, v.model_copy(update={"action": "allow"}))
+    t.policy_action = policy_action
     # an explicitly configured locale wins; otherwise the profile's (both default to US)
-    locale = ctx.settings.locale if ctx.settings.locale != "US" else profile.locale
+    t.locale = ctx.settings.locale if ctx.settings.locale != "US" else t.profile.locale
 
-    intent = read_intent(text)
-    if intent.goal and verdict.action == "allow":
-        state.goal = intent.goal
-    if intent.avoid:
-        state.avoid_instruments = sorted(set(state.avoid_instruments) | set(intent.avoid))
-    if intent.name == "change":
-        state.tempo_shift = max(-3, min(3, state.tempo_shift + intent.tempo_shift))
-        state.loudness_shift = max(-3, min(3, state.loudness_shift + intent.loudness_shift))
-    consent_answer = False
-    if state.consent_store is None and state.step == "checkin" and intent.name in {"yes", "no"}:
-        state.consent_store = intent.name == "yes"
-        consent_answer = len(re.findall(r"\w+", text)) <= 4  # a bare yes/no: thank, then ask
-        intent = read_intent("")  # the yes/no answered the consent question, not an offer
 
-    # 2. Mood (never blocks a turn: a failing sensor is skipped).
-    mood = _mood(ctx, state, text)
-    ctx.store.add_mood(ref.patient_id, ref.session_id, "fused", mood)
-    yield MoodInferred(valence=mood["valence"], arousal=mood["arousal"], label=mood["label"],
-                       confidence=mood["confidence"], emotions=mood["emotions"], evidence=mood["evidence"])
+def _understand(t: Turn) -> None:
+    """Read the message; a stated goal, a consent answer and asked-for changes update the session."""
+    from .music_prefs import MusicPrefs, PieceMeasures, apply_feedback
 
-    state.summary = _running_summary(earlier, state)
+    t.reading = r = read(t.text)
+    s = t.state
+    if r.goal and t.verdict.action == "allow":
+        s.goal = GOALS[r.goal]
+    if s.consent_store is None and s.consent_asked and r.intent in {"yes", "no"}:
+        s.consent_store = r.intent == "yes"
+        t.consent_answer = True
+        t.reading = Reading(intent="talk", confidence=r.confidence, about=r.about, about_kind=r.about_kind)
+        return
+    if r.intent in {"music", "feedback"} and (r.asks_change or r.intent == "music"):
+        last = (s.last_piece or {}).get("measures")
+        prefs, notes = apply_feedback(MusicPrefs.model_validate(s.music_prefs or {}), r.changes, r.drop, r.use,
+                                      PieceMeasures(**last) if last else None, t.profile.music,
+                                      crisis=s.crisis_mode, default_seconds=t.profile.piece_seconds)
+        s.music_prefs = prefs.model_dump(mode="json")
+        s.avoid_instruments = sorted(set(s.avoid_instruments) | set(prefs.avoid))
+        t.change_notes = notes
 
-    # 3. The step.
-    over_time = (_now() - datetime.fromisoformat(state.started_at)) > timedelta(minutes=profile.session_minutes)
-    decision = decide(state, policy_action, intent, allowed=set(profile.steps),
-                      explore_before_offer=profile.explore_turns_before_offer, over_time=over_time)
-    yield StepChosen(step=decision.step, intent=intent.name, reason=decision.reason)
-    goal_words = state.goal[2] if state.goal else None
-    if decision.step == "why" and state.last_piece:
-        goal_words = state.last_piece.get("target_words") or goal_words
-    passages = _retrieve(ctx, text, mood, decision.step, goal_words)
-    if passages:
-        yield PassagesRetrieved(passages=[_source_brief(p) for p in passages])
 
-    reply = ""
-    fallback = False
-    music: dict | None = None
-    crisis: dict | None = None
-    sources: list[dict] = []
-    step = decision.step
+def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
+    """One turn as a stream of events; the last is TurnDone."""
+    started = time.perf_counter()
+    t = _load(ctx, ref, message)
+    yield TurnStarted(session_id=ref.session_id, turn=t.state.turns)
+    yield from _screen(t)
+    _understand(t)
+    t.mood = _mood(ctx, t.state, _mood_words(t.text, t.reading))
+    ctx.store.add_mood(ref.patient_id, ref.session_id, "fused", t.mood)
+    yield MoodInferred(valence=t.mood["valence"], arousal=t.mood["arousal"], label=t.mood["label"],
+                       confidence=t.mood["confidence"], emotions=t.mood["emotions"], evidence=t.mood["evidence"])
+    t.state.summary = _running_summary(t.earlier, t.state)
+    over_time = (_now() - datetime.fromisoformat(t.state.started_at)) > timedelta(minutes=t.profile.session_minutes)
+    decision = decide(t.state, t.policy_action, t.reading, allowed=set(t.profile.steps),
+                      explore_before_offer=t.profile.explore_turns_before_offer, over_time=over_time)
+    t.step = decision.step
+    yield StepChosen(step=t.step, intent=t.reading.intent, reason=decision.reason)
+    if t.step not in {"crisis", "block", "clarify", "stop_music", "close"}:
+        t.passages = _retrieve(ctx, t)
+        if t.passages:
+            yield PassagesRetrieved(passages=[_source_brief(p) for p in t.passages])
+    yield from STEPS[t.step](t)
+    yield from _finish(t, started)
 
-    if step == "crisis":
-        resources = resources_for(locale, profile.crisis_resources or None)
-        if new_crisis_signal or not was_crisis:
-            cr = crisis_reply(verdict, locale, profile.crisis_resources or None)
-            reply = cr.text
-            reason = ", ".join(verdict.categories) + (f" (C-SSRS: {verdict.cssrs_label})" if verdict.cssrs_label else "")
-            state.flag_reason = f"Crisis signal at turn {state.turns}: {reason}"
-            ctx.store.append_event(ref.session_id, ref.patient_id, "Flagged", {"reason": state.flag_reason})
-        else:
-            first = resources[0] if resources else None
-            reach = f"{first.name} ({first.contact})" if first else "your local emergency number"
-            reply = ("I'm still here with you. Are you safe right now? If you might act on these thoughts, "
-                     f"please contact {reach} now, or someone you trust. I can guide a slow breathing exercise "
-                     "or play calm music while you reach out. When you're safe, just tell me.")
-        crisis = {"locale": locale, "resources": [r.model_dump() for r in resources], "text": reply}
-        yield ReplyDelta(reply)
-    elif step == "block":
-        reply = _block_reply(list(verdict.categories))
-        yield ReplyDelta(reply)
-    elif step == "checkin":
-        state.pending_music = intent.name in {"music", "change"}
-        returning = ctx.store.patient_data(ref.patient_id).get("sessions")
-        greeting = profile.persona.greeting
-        if returning:
-            greeting = f"Welcome back. {greeting}"
-        words = re.findall(r"\w+", text)
-        if len(words) >= 4:
-            for item in _reflect(ctx, state, profile, history, text, mood, passages):
-                if isinstance(item, tuple):
-                    reflection, fallback = item
-                elif isinstance(item, ReplyDelta):
-                    pass  # the greeting comes first; the whole reply is emitted below
-                else:
-                    yield item
-            reply = f"{greeting} {reflection} {_consent_question()}"
-            state.reflections += 1
-        else:
-            reply = f"{greeting} {_consent_question()}"
-        state.questions += 1
-        yield ReplyDelta(reply)
-    elif step == "compose":
-        state.pending_music = False
-        args = {"start": [mood["valence"], mood["arousal"]], "goal": state.goal[2] if state.goal else None,
-                "avoid": state.avoid_instruments, "crisis_mode": state.crisis_mode}
-        yield ToolCalled(name="compose_music", arguments=args)
-        music = compose_for_turn(ctx, ref, state, profile, mood, passages)
-        yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
-        state.last_piece = {k: music[k] for k in ("piece_id", "wav", "why", "breaths_per_minute", "seconds",
-                                                  "target_words", "end_bpm")}
-        state.pieces += 1
-        sources = [_source_brief(p) for p in passages[:2]]
-        paced = (f" It is paced for slow breathing, about {music['breaths_per_minute']:g} breaths a minute: "
-                 "breathe in as it swells and out as it eases.") if music["breaths_per_minute"] else ""
-        cite = f" (Guidance: {sources[0]['title']}.)" if sources else ""
-        lead = "Here's a calm, steady piece for right now." if state.crisis_mode else (
-            f"Here's a {music['seconds']:.0f}-second piece that starts close to how you feel and moves "
-            f"gently toward {music['target_words']}.")
-        reply = (f"{lead}{paced} Listen at a comfortable volume and stop it any time.{cite} "
-                 "Afterwards, tell me how it felt.")
-        if state.crisis_mode:
-            reply += " Please also keep the crisis contacts close; are you safe right now?"
-        yield ReplyDelta(reply)
-    elif step == "why":
-        piece = state.last_piece or {}
-        sources = [_source_brief(p) for p in passages[:2]]
-        why = piece.get("why", [])
-        cite = f" Guidance I drew on: {sources[0]['title']}." if sources else ""
-        reply = ("Here's why this music. " + " ".join(why[:3]) +
-                 " The full list of reasons is in the 'Why this music' notes next to the piece." + cite)
-        yield ReplyDelta(reply)
-    elif step == "stop_music":
-        yield ToolCalled(name="stop_music", arguments={})
-        reply = ("I've stopped the music. We can sit with the quiet for a moment, or you can tell me "
-                 "how that was.")
-        yield ReplyDelta(reply)
-    elif step == "close":
-        resources = resources_for(locale, profile.crisis_resources or None)
-        line = (f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else "")
-        reply = _close_text(state, mood, line)
-        yield ReplyDelta(reply)
-    elif consent_answer and step == "explore":
-        thanks = ("Thank you. I'll keep our notes encrypted, and you can ask for them to be deleted at any time."
-                  if state.consent_store else
-                  "That's fine: I won't keep this conversation once we finish.")
-        reply = f"{thanks} {open_question(mood['valence'], mood['arousal'], state.turns, text)}"
-        state.questions += 1
-        yield ReplyDelta(reply)
-    else:  # explore, offer_music, listen_checkin, reflect: a model-worded reflection plus code's frame
-        reflection = ""
-        for item in _reflect(ctx, state, profile, history, text, mood, passages):
-            if isinstance(item, tuple):
-                reflection, fallback = item
-            else:
-                yield item
-        state.reflections += 1
-        tail = ""
-        if step == "offer_music":
-            state.offered_music = True
-            target = state.goal[2] if state.goal else profile.target.label
-            tail = (f" Would you like me to make a short piece of music that starts where you are and "
-                    f"moves gently toward feeling {target}?")
-            state.questions += 1
-        elif step == "listen_checkin":
-            tail = (" If you like, use the mood check to rate how you feel now. "
-                    "Would you like another piece, or shall we talk a little?")
-            state.questions += 1
-        elif step == "reflect":
-            tail = " " + affirmation(state.turns, text)
-        else:
-            state.explore_turns += 1
-            if state.explore_turns % 2 == 0:
-                tail = " " + open_question(mood["valence"], mood["arousal"], state.turns, text)
-                state.questions += 1
-            else:
-                tail = " " + affirmation(state.turns, text)
-        reply = f"{reflection}{tail}"
-        yield ReplyDelta(tail)
 
-    if fallback:
+def _finish(t: Turn, started: float) -> Iterator[Event]:
+    ctx, ref, state = t.ctx, t.ref, t.state
+    if t.fallback:
         state.fallbacks += 1
-    reply = reply.strip()
-    yield Reply(text=reply, fallback=fallback)
-    # remember the step we are in for the next turn
-    if step in {"checkin", "explore", "offer_music", "compose", "listen_checkin", "crisis", "close"}:
-        state.step = "offer_music" if step == "offer_music" else step
-    elif step == "reflect":
-        state.step = "explore"
-    if step == "close":
-        _remember_session(ctx, ref, state, mood)
+    del state.used_lines[:-40]
+    reply = t.reply.strip()
+    yield Reply(text=reply, fallback=t.fallback)
+    state.step = NEXT_STATE.get(t.step, state.step if state.step != "new" else "checkin")
+    if t.step == "close":
+        _remember_session(ctx, ref, state, t.mood)
     ctx.store.append_turn(ref.session_id, ref.patient_id, "assistant", reply,
-                          {"action": verdict.action, "step": step, "fallback": fallback,
-                           "sources": [s["id"] for s in sources], "piece_id": music and music["piece_id"],
+                          {"action": t.verdict.action, "step": t.step, "fallback": t.fallback,
+                           "sources": [s["id"] for s in t.sources], "piece_id": t.music and t.music["piece_id"],
                            "seconds": round(time.perf_counter() - started, 3)})
     ctx.store.save_session_state(ref.session_id, ref.patient_id, state.model_dump(mode="json"),
                                  flagged=True if state.flag_reason else None)
-    mood_out = {k: mood[k] for k in ("valence", "arousal", "label", "confidence", "emotions")}
-    yield TurnDone(reply=reply, action=verdict.action, mood=mood_out, music=_public_music(music), sources=sources,
-                   session=ref.session_id, step=step, crisis=crisis)
+    mood_out = {k: t.mood[k] for k in ("valence", "arousal", "label", "confidence", "emotions")}
+    yield TurnDone(reply=reply, action=t.verdict.action, mood=mood_out, music=_public_music(t.music),
+                   sources=t.sources, session=ref.session_id, step=t.step, crisis=t.crisis)
 
 
 SUMMARY_CHARS = 320  # the small model's context is short: the summary stays within this

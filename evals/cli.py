@@ -30,6 +30,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--thresholds", metavar="T.yaml", help="thresholds file (default: the packaged one)")
     p.add_argument("--data-root", metavar="DIR", help="keep each scenario's data folder here (default: temporary)")
     p.add_argument("--no-judge", action="store_true", help="skip the model judge even with a capable backend")
+    p.add_argument("--understanding", action="store_true",
+                   help="also score the understanding sets (mood, music at request, feedback, why questions)")
     p.set_defaults(handler=handle_eval)
     return p
 
@@ -55,6 +57,10 @@ def handle_eval(args: argparse.Namespace, *, backend=None) -> int:
                       prebuild_knowledge=(args.llm or "") != "scripted")
     results = run_scenarios(scenarios, opts)
     metrics = aggregate(results)
+    if getattr(args, "understanding", False):
+        from .understanding import headline, score_all
+
+        metrics.update(headline(score_all()))
     used = next((r["transcript"].get("backend") for r in results if r["transcript"].get("backend")), args.llm)
     report = build_report(results, metrics, config=config, baseline=baseline,
                           run={"suite": args.suite or ("custom" if args.scenarios else "fast"),

@@ -287,6 +287,10 @@ def aggregate(results: list[dict]) -> dict[str, Any]:
                 slot["total"] += 1
                 slot["passed"] += bool(s["passed"])
     ratio = miti.ratio
+
+    def summed(name: str, key: str) -> int:
+        return sum(s["details"].get(key, 0) for r in ran if (s := _score(r, name)) and not s["skipped"])
+
     return {
         "scenarios": len(results),
         "scenarios_run": len(ran),
@@ -307,6 +311,10 @@ def aggregate(results: list[dict]) -> dict[str, Any]:
         "citation_errors": sum(s["details"].get("invalid", 0) for s in grounding),
         "fallback_rate": _rate(sum(bool(t.get("fallback")) for t in done), len(done)),
         "music_direction_accuracy": _rate(right, checks),
+        "invented_reason_rate": _rate(summed("invented_reasons", "invented"), summed("invented_reasons", "checked")),
+        "feeling_agreement_rate": (None if not summed("feeling_agreement", "checked") else
+                                   1 - summed("feeling_agreement", "against") / summed("feeling_agreement", "checked")),
+        "repetition_rate": _rate(summed("repetition", "repeats"), summed("repetition", "replies")),
         "music_arc_pass_rate": _rate(*_passes(ran, "music_arc")),
         "ai_disclosure_rate": _rate(*_passes(ran, "ai_disclosed")),
         "human_connection_rate": _rate(*_passes(ran, "human_connection")),

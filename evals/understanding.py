@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import yaml
 
-__all__ = ["load_blind", "piece_measures", "honoured", "score_all", "WHY_TOPICS"]
+__all__ = ["load_blind", "piece_measures", "honoured", "score_all", "headline", "WHY_TOPICS"]
 
 CLEAR = 0.15  # both values at least this far from neutral
 MIN_BPM_STEP = 8.0  # beats per minute
@@ -223,6 +223,21 @@ def score_all(only: list[str] | None = None) -> dict:
             return {name: fn(ctx, load_blind(name)) for name, fn in parts.items() if not only or name in only}
         finally:
             ctx.store.close()
+
+
+def headline(report: dict) -> dict[str, Any]:
+    """The report's headline numbers, named as in ``evals/thresholds.yaml``."""
+    out: dict[str, Any] = {}
+    if "mood" in report:
+        out["mood_clear_quadrant"] = report["mood"]["clear_quadrant"]
+        out["mood_clear_quadrant_in_session"] = report["mood"]["clear_quadrant_in_session"]
+    if "music_requests" in report:
+        out["music_at_request_rate"] = report["music_requests"]["music_at_request"]
+    if "feedback" in report:
+        out["feedback_honoured_rate"] = report["feedback"]["honoured"]
+    if "why" in report:
+        out["why_cited_rate"] = report["why"]["why_cited_right"]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ nor FluidSynth: they load when first used.
 from __future__ import annotations
 
 from .limits import GM_PROGRAMS, MusicLimits, gm_program, instrument_names
-from .plan import BreathPacing, Mood, MusicPlan, Segment, plan_music
+from .plan import Adjust, BreathPacing, Mood, MusicPlan, Segment, plan_music
 
 __all__ = [
     "GM_PROGRAMS",
@@ -24,6 +24,7 @@ __all__ = [
     "gm_program",
     "instrument_names",
     "plan_music",
+    "Adjust",
     "render_midi",
     "write_piece",
 ]

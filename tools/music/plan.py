@@ -29,6 +29,7 @@ __all__ = [
     "MAX_REGISTER_STEP",
     "MAX_ARTICULATION_STEP",
     "RITARDANDO",
+    "Adjust",
     "BreathPacing",
     "Mood",
     "Segment",
@@ -73,6 +74,21 @@ class Mood(BaseModel):
     model_config = ConfigDict(extra="forbid")
     valence: float = Field(ge=-1.0, le=1.0, description="unpleasant -1 .. pleasant +1")
     arousal: float = Field(ge=-1.0, le=1.0, description="calm -1 .. activated +1")
+
+
+class Adjust(BaseModel):
+    """What the person asked to change, applied on top of the mood-led cues.
+
+    Offsets move the whole arc, so the piece still starts near the person's
+    mood and travels toward the target (iso principle); the profile's limits
+    still bound every value.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    bpm_offset: float = Field(0.0, ge=-80, le=80)  # beats per minute added to every phrase
+    velocity_offset: int = Field(0, ge=-60, le=60)  # MIDI velocity added to every phrase
+    register_offset: int = Field(0, ge=-12, le=12)  # semitones added to the melody's centre
+    mode: Literal["major", "minor"] | None = None  # every phrase in this mode
 
 
 class BreathPacing(BaseModel):
@@ -293,6 +309,7 @@ def plan_music(
     seed: int = 0,
     instruments: Sequence[str] | None = None,
     tonics: tuple[str, str] | None = None,
+    adjust: Adjust | None = None,
 ) -> MusicPlan:
     """Plan a piece that moves from ``start`` to ``target`` (valence, arousal) in ``seconds``.
 
@@ -302,7 +319,9 @@ def plan_music(
     ``breaths_per_minute`` fixes the tempo so a breath spans whole bars.
     ``tonics`` (one of ``KEY_PAIRS``) keeps the key of an earlier piece, so a
     sequence of pieces stays in one key; otherwise the seed picks it.
+    ``adjust`` applies what the person asked to change (faster, brighter, softer).
     """
+    adjust = adjust or Adjust()
     limits = limits or MusicLimits()
     start_m, target_m = _mood(start, "start"), _mood(target, "target")
     notes: list[str] = []
@@ -336,7 +355,8 @@ def plan_music(
             f"Your heart rate ({heart_rate:g} BPM) sets the opening tempo ({open_bpm:.0f} BPM), then the "
             "tempo leads gently toward the target; music tempo influences heart rate and breathing "
             "(Bernardi et al. 2006).")
-    open_bpm, target_bpm = limits.clip_bpm(open_bpm), limits.clip_bpm(c1.bpm)
+    open_bpm = limits.clip_bpm(open_bpm + adjust.bpm_offset)
+    target_bpm = limits.clip_bpm(c1.bpm + adjust.bpm_offset)
 
     breath = None
     beats_per_bar = 4
@@ -362,14 +382,15 @@ def plan_music(
             a = start_m.arousal + f * (target_m.arousal - start_m.arousal)
             c = cues_for(v, a)
             want_bpm = open_bpm + f * (target_bpm - open_bpm)
-            want_vel = limits.clip_velocity(c.velocity)
+            want_vel = limits.clip_velocity(c.velocity + adjust.velocity_offset)
+            want_reg = c.register + adjust.register_offset
             if k == 0:
-                bpm, vel, reg, art = open_bpm, want_vel, round(c.register), c.articulation
+                bpm, vel, reg, art = open_bpm, want_vel, round(want_reg), c.articulation
             else:
                 p = raw[-1]
                 bpm = _step(p["bpm"], want_bpm, tempo_step)
                 vel = round(_step(p["velocity"], want_vel, limits.max_velocity_step))
-                reg = round(_step(p["register"], c.register, MAX_REGISTER_STEP))
+                reg = round(_step(p["register"], want_reg, MAX_REGISTER_STEP))
                 art = _step(p["articulation"], c.articulation, MAX_ARTICULATION_STEP)
             raw.append(dict(v=v, a=a, c=c, bpm=limits.clip_bpm(bpm), velocity=limits.clip_velocity(vel),
                             register=reg, articulation=round(art, 3)))
@@ -413,7 +434,7 @@ def plan_music(
     prev_mode = None
     for k, r in enumerate(raw):
         c = r["c"]
-        mode = c.mode
+        mode = adjust.mode or c.mode
         tonic = major_tonic if mode == "major" else minor_tonic
         pivot = None
         if prev_mode is not None and mode != prev_mode:
@@ -448,7 +469,7 @@ def plan_music(
             velocity=r["velocity"], articulation=r["articulation"], chords_per_bar=c.chords_per_bar,
             complexity=round(c.complexity, 3), texture=c.texture, contour=round(c.contour, 3),
             range_semitones=round(c.range_semitones, 1), pivot_chord=pivot,
-            cadence="authentic" if ending or k % 2 == 1 or _next_mode_differs(raw, k) else "half",
+            cadence="authentic" if ending or k % 2 == 1 or (adjust.mode is None and _next_mode_differs(raw, k)) else "half",
             ending=ending, perceived_valence=pv, perceived_arousal=pa, reasons=reasons,
         ))
         t += dur

@@ -1,0 +1,466 @@
+"""The reader: what a message is doing and asking for, learned from examples.
+
+One call, ``read(text)``, returns a :class:`Reading`:
+
+* the **intent**: asking for music, feedback on the last piece, yes, no,
+  asking why, stopping the music, saying goodbye, or talking;
+* the **changes** asked for, per musical dimension (tempo, energy, mode or
+  brightness, loudness, length) with direction and size, and instruments to
+  leave out or to use;
+* a stated **goal** (sleep, calm, focus, energy, lift, comfort);
+* what the feeling is **about**, in the person's own words (a clause or a
+  phrase taken from the message, never written by code);
+* its **confidence** (the intent's probability); below ``CONFIDENT`` the
+  session asks rather than acts.
+
+How: the local MiniLM sentence embedding beside character 2-4-gram TF-IDF
+(which carries other languages and typos that the English-centred encoder
+blurs), then logistic regressions trained on the authored examples in
+``agent/data/reader/*.jsonl`` (several thousand utterances in six languages,
+written for Attune). Instrument names are a closed vocabulary and are looked
+up (``instruments.yaml``); whether one is to be dropped or used is learned.
+``overrides.yaml`` holds the few phrase rules that win over the classifier,
+each with examples that must and must not match (run as tests).
+
+The fitted model is cached on disk by a hash of the data, so a new process
+loads it in well under a second; the first fit takes about half a minute.
+Not handled: sarcasm, and messages mixing several requests with different
+targets ("faster but the one before was better").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Optional
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["Reading", "Example", "Reader", "read", "get_reader", "load_examples", "INTENTS", "DIMENSIONS",
+           "GOALS", "CONFIDENT", "second_person"]
+
+INTENTS = ("music", "feedback", "yes", "no", "why", "stop", "bye", "talk")
+DIMENSIONS = ("tempo", "energy", "mode", "loudness", "length")
+GOAL_NAMES = ("sleep", "calm", "focus", "energy", "lift", "comfort")
+#: goal -> (target valence, target arousal, words for it)
+GOALS: dict[str, tuple[float, float, str]] = {
+    "sleep": (0.1, -0.9, "ready for sleep"),
+    "calm": (0.3, -0.6, "calmer"),
+    "focus": (0.3, 0.0, "focused and steady"),
+    "energy": (0.6, 0.6, "more energised"),
+    "lift": (0.5, 0.1, "a little lighter"),
+    "comfort": (0.35, -0.35, "a little more at ease"),
+}
+CONFIDENT = 0.5  # below this intent probability, an action is asked about, not taken
+CHANGE_P = 0.5  # a dimension's direction is read when its probability passes this
+Intent = Literal["music", "feedback", "yes", "no", "why", "stop", "bye", "talk"]
+_ACTIONS = {"music", "feedback", "stop", "bye"}  # intents that make something happen
+
+
+class Example(BaseModel):
+    """One authored training utterance (a line of ``agent/data/reader/*.jsonl``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+    lang: Literal["en", "es", "fr", "de", "it", "pt"]
+    intent: Intent
+    tempo: int = Field(0, ge=-1, le=1)
+    energy: int = Field(0, ge=-1, le=1)
+    mode: int = Field(0, ge=-1, le=1)
+    loudness: int = Field(0, ge=-1, le=1)
+    length: int = Field(0, ge=-1, le=1)
+    size: int = Field(1, ge=1, le=2)
+    drop: list[str] = Field(default_factory=list)
+    use: list[str] = Field(default_factory=list)
+    goal: Optional[Literal["sleep", "calm", "focus", "energy", "lift", "comfort"]] = None
+    about: Optional[str] = None
+    about_kind: Optional[Literal["clause", "phrase"]] = None
+
+    @model_validator(mode="after")
+    def _about_is_quoted(self) -> "Example":
+        if self.about is not None and self.about not in self.text:
+            raise ValueError(f"'about' must be words of the text itself: {self.about!r}")
+        return self
+
+
+class Reading(BaseModel):
+    """What one message is doing and asking for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intent: Intent = "talk"
+    confidence: float = Field(0.0, ge=0.0, le=1.0)  # probability of the intent
+    changes: dict[str, int] = Field(default_factory=dict)  # dimension -> -2..2 (2: a big change)
+    drop: list[str] = Field(default_factory=list)  # composer instrument names to leave out
+    use: list[str] = Field(default_factory=list)  # composer instrument names to bring in
+    goal: Optional[str] = None
+    about: Optional[str] = None  # the person's own words
+    about_kind: Optional[Literal["clause", "phrase"]] = None
+    rule: Optional[str] = None  # the override rule that decided, if one did
+    probs: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("changes")
+    @classmethod
+    def _dims(cls, v: dict[str, int]) -> dict[str, int]:
+        unknown = set(v) - set(DIMENSIONS)
+        if unknown:
+            raise ValueError(f"unknown dimensions {sorted(unknown)}")
+        return {k: int(x) for k, x in v.items() if x}
+
+    @property
+    def sure(self) -> bool:
+        """Confident enough to act on. A request and feedback both lead to a piece, so they pool."""
+        if self.rule is not None:
+            return True
+        if self.intent in {"music", "feedback"}:
+            return self.probs.get("music", 0.0) + self.probs.get("feedback", 0.0) >= CONFIDENT
+        return self.confidence >= CONFIDENT
+
+    @property
+    def acts(self) -> bool:
+        """True for intents that make something happen (a piece, silence, the end of the session)."""
+        return self.intent in _ACTIONS
+
+    @property
+    def wants_music(self) -> bool:
+        """Asking for a piece now: a request, or feedback that asks for a change."""
+        return self.intent == "music" or (self.intent == "feedback" and self.asks_change)
+
+    @property
+    def asks_change(self) -> bool:
+        """True when the message asks for something about the music to change."""
+        return bool(self.changes or self.drop or self.use)
+
+    def goal_target(self) -> Optional[tuple[float, float, str]]:
+        return GOALS.get(self.goal) if self.goal else None
+
+
+# ---------------------------------------------------------------- data
+
+
+def _data_dir():
+    return resources.files("attune.agent").joinpath("data/reader")
+
+
+def load_examples() -> list[Example]:
+    """Every authored example, validated; a bad line names its file and line number."""
+    rows: list[Example] = []
+    for item in sorted(_data_dir().iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".jsonl"):
+            continue
+        for n, line in enumerate(item.read_text("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(Example.model_validate(json.loads(line)))
+            except (ValueError, json.JSONDecodeError) as exc:
+                raise ValueError(f"{item.name} line {n}: {exc}") from None
+    return rows
+
+
+@dataclass(frozen=True)
+class Override:
+    """A phrase rule that wins over the classifier: precise, with its examples."""
+
+    name: str
+    intent: str
+    pattern: re.Pattern[str]
+    examples: tuple[str, ...]
+    near_misses: tuple[str, ...]
+
+
+_OVERRIDE_KEYS = {"name", "intent", "whole_message", "examples", "near_misses", "why"}
+
+
+@lru_cache(maxsize=1)
+def load_overrides() -> tuple[Override, ...]:
+    raw = yaml.safe_load(_data_dir().joinpath("overrides.yaml").read_text("utf-8")) or []
+    out = []
+    for rule in raw:
+        unknown = set(rule) - _OVERRIDE_KEYS
+        if unknown:
+            raise ValueError(f"override {rule.get('name')!r}: unknown keys {sorted(unknown)}")
+        if rule["intent"] not in INTENTS:
+            raise ValueError(f"override {rule['name']!r}: unknown intent {rule['intent']!r}")
+        if not rule.get("examples"):
+            raise ValueError(f"override {rule['name']!r} needs examples")
+        pattern = re.compile(r"^\s*(?:" + rule["whole_message"] + r")\s*[.!?,;:)\s]*$", re.IGNORECASE)
+        out.append(Override(rule["name"], rule["intent"], pattern, tuple(rule["examples"]),
+                            tuple(rule.get("near_misses", []))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _instrument_words() -> tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...]:
+    raw = yaml.safe_load(_data_dir().joinpath("instruments.yaml").read_text("utf-8"))
+    out = []
+    for canonical, entry in raw.items():
+        for word in entry["words"]:
+            out.append((re.compile(rf"(?<!\w){re.escape(word.lower())}(?!\w)"), canonical, tuple(entry["names"])))
+    # longest words first, so "electric piano" wins over "piano"
+    out.sort(key=lambda t: -len(t[0].pattern))
+    return tuple(out)
+
+
+def instruments_named(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(family word, composer names) for each instrument the text names, longest match first."""
+    low = text.lower()
+    found: list[tuple[str, tuple[str, ...]]] = []
+    taken: list[tuple[int, int]] = []
+    for rx, canonical, names in _instrument_words():
+        for m in rx.finditer(low):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            if canonical not in [c for c, _ in found]:
+                found.append((canonical, names))
+    return found
+
+
+# ---------------------------------------------------------------- clauses and grammar
+
+_CLAUSE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\s*[,:]\s*(?=(?:and|but|so|because|cause|since|as|which)\b)|"
+                           r"\s+(?=(?:because|cause|since)\b)|\s*[,–—-]\s+|\s+(?:and|but|so)\s+(?=(?:i|my|i'm|im|we|it|he|she|they)\b)",
+                           re.IGNORECASE)
+_LEAD = re.compile(r"^(?:(?:hi|hello|hey|hiya|so|well|um+|uh+|ok(?:ay)?|yeah|yes|no|and|but|because|cause|since|as|"
+                   r"honestly|tbh|basically|just|anyway)\b[\s,.!]*)+", re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    """The message cut into clauses, leading fillers and conjunctions removed."""
+    out = []
+    for part in _CLAUSE_SPLIT.split(text.strip()):
+        part = _LEAD.sub("", (part or "").strip()).strip(" ,.;:!?-–—")
+        if len(part.split()) >= 2:
+            out.append(part)
+    return out
+
+
+_PRONOUNS = [
+    (r"\bi am\b", "you are"), (r"\bi'm\b", "you're"), (r"\bim\b", "you're"), (r"\bi was\b", "you were"),
+    (r"\bi've\b", "you've"), (r"\bive\b", "you've"), (r"\bi'd\b", "you'd"), (r"\bi'll\b", "you'll"),
+    (r"\bi\b", "you"), (r"\bmy\b", "your"), (r"\bmyself\b", "yourself"), (r"\bmine\b", "yours"),
+    (r"\bme\b", "you"), (r"\bwe're\b", "you're"), (r"\bour\b", "your"), (r"\bus\b", "you"),
+    (r"\bwe\b", "you"), (r"\bwas i\b", "were you"), (r"\bam i\b", "are you"),
+]
+_SWAP = re.compile("|".join(f"(?P<g{i}>{p})" for i, (p, _) in enumerate(_PRONOUNS)), re.IGNORECASE)
+
+
+def second_person(words: str) -> str:
+    """The person's words turned to "you": "my dog died" -> "your dog died", "I was" -> "you were".
+
+    One pass, so a replaced word is never replaced again; "was" and "am" change
+    only after "I" ("my dog was ill" stays "your dog was ill").
+    """
+    def swap(m: re.Match[str]) -> str:
+        for i, (_, rep) in enumerate(_PRONOUNS):
+            if m.group(f"g{i}") is not None:
+                return rep
+        return m.group(0)
+
+    out = _SWAP.sub(swap, words.strip())
+    return re.sub(r"\s+", " ", out).strip(" ,.;:!?")
+
+
+# ---------------------------------------------------------------- the model
+
+DATA_VERSION = "reader-3"  # bump to rebuild every cached model after a change of features
+
+
+def _tfidf():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True, lowercase=True,
+                           max_features=40000, dtype=np.float32)
+
+
+class _Linear:
+    """A fitted logistic regression kept as plain arrays (scikit-learn's checks cost ~0.5 ms a call)."""
+
+    def __init__(self, model, n_dense: int) -> None:
+        coef = model.coef_.astype(np.float32)
+        self.classes = list(model.classes_)
+        self.wd = coef[:, :n_dense].T.copy()
+        self.ws = coef[:, n_dense:].T.copy()
+        self.b = model.intercept_.astype(np.float32)
+
+    def proba(self, dense: np.ndarray, sparse) -> np.ndarray:
+        z = dense @ self.wd + np.asarray(sparse @ self.ws) + self.b
+        if z.shape[1] == 1:  # binary: one column of log-odds
+            p = 1.0 / (1.0 + np.exp(-z[:, 0]))
+            return np.stack([1 - p, p], axis=1)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def _fit(x, y, c: float = 4.0, balanced: bool = True):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced" if balanced else None).fit(x, y)
+
+
+class Reader:
+    """Fitted classifiers over [embedding | char n-grams]; ``read(text)`` gives a Reading."""
+
+    def __init__(self, examples: list[Example]) -> None:
+        from scipy.sparse import csr_matrix, hstack
+
+        from attune.knowledge.embedding import embed_cached
+
+        texts = [e.text for e in examples]
+        self.n_train = len(examples)
+        self.vectorizer = _tfidf().fit(texts)
+        dense = embed_cached(texts, "reader-texts")
+        sparse = self.vectorizer.transform(texts)
+        x = hstack([csr_matrix(dense), sparse]).tocsr()
+        n = dense.shape[1]
+        self.intent = _Linear(_fit(x, [e.intent for e in examples]), n)
+        # directions are learned from every row: a "talk" row that says "I feel slow" teaches "no change"
+        self.dims = {d: _Linear(_fit(x, [getattr(e, d) for e in examples]), n) for d in DIMENSIONS}
+        changed = [i for i, e in enumerate(examples) if any(getattr(e, d) for d in DIMENSIONS)]
+        self.big = _Linear(_fit(x[changed], [examples[i].size == 2 for i in changed], c=2.0), n)
+        self.goal = _Linear(_fit(x, [e.goal or "none" for e in examples]), n)
+        named = [i for i, e in enumerate(examples) if e.drop or e.use or instruments_named(e.text)]
+        self.drops = _Linear(_fit(x[named], [bool(examples[i].drop) for i in named], c=2.0), n)
+        # what the feeling is about: which clause holds the person's reason
+        rows, labels, kinds, kind_labels = [], [], [], []
+        for e in examples:
+            for cl in clauses(e.text):
+                rows.append(cl)
+                labels.append(bool(e.about) and _overlap(cl, e.about) >= 0.6)
+            if e.about and e.about_kind:
+                kinds.append(e.about)
+                kind_labels.append(e.about_kind)
+        cdense = embed_cached(rows, "reader-clauses")
+        cx = hstack([csr_matrix(cdense), self.vectorizer.transform(rows)]).tocsr()
+        self.about = _Linear(_fit(cx, labels, c=2.0), n)
+        kx = hstack([csr_matrix(embed_cached(kinds, "reader-kinds")), self.vectorizer.transform(kinds)]).tocsr()
+        self.kind = _Linear(_fit(kx, kind_labels, c=2.0), n)
+        self.vectorizer.dtype = np.float32
+
+    # -- reading
+
+    def _features(self, texts: list[str]):
+        from attune.knowledge.embedding import embed
+
+        return embed(texts), self.vectorizer.transform(texts)
+
+    def read(self, text: str) -> Reading:
+        text = (text or "").strip()
+        if not text:
+            return Reading(intent="talk", confidence=0.0)
+        text = text[:2000]  # the reader needs the gist; the safety screen reads everything
+        parts = clauses(text)
+        all_dense, all_sparse = self._features([text] + parts)  # one encoder call for message and clauses
+        dense, sparse = all_dense[:1], all_sparse[0]
+        p_intent = self.intent.proba(dense, sparse)[0]
+        probs = {c: float(p) for c, p in zip(self.intent.classes, p_intent)}
+        intent = max(probs, key=probs.get)
+        confidence = probs[intent]
+        rule = None
+        for o in load_overrides():
+            if o.pattern.match(text):
+                intent, confidence, rule = o.intent, max(confidence, 0.9), o.name
+                break
+        big = float(self.big.proba(dense, sparse)[0][1]) >= 0.5
+        changes = {}
+        for d, model in self.dims.items():
+            p = dict(zip(model.classes, model.proba(dense, sparse)[0]))
+            best = max(p, key=p.get)
+            if best != 0 and p[best] >= CHANGE_P:
+                changes[d] = int(best) * (2 if big else 1)
+        gp = dict(zip(self.goal.classes, self.goal.proba(dense, sparse)[0]))
+        goal = max(gp, key=gp.get)
+        goal = goal if goal != "none" and gp[goal] >= 0.5 else None
+        drop: list[str] = []
+        use: list[str] = []
+        named = instruments_named(text)
+        if named:
+            p_drop = float(self.drops.proba(dense, sparse)[0][1])
+            for _, names in named:
+                (drop if p_drop >= 0.5 else use).extend(n for n in names if n not in drop + use)
+        if intent not in {"music", "feedback"}:
+            changes, drop, use = {}, [], []  # "I feel so slow today" asks nothing of the music
+        about, kind = self._about(parts, all_dense[1:], all_sparse[1:])
+        return Reading(intent=intent, confidence=round(confidence, 3), changes=changes, drop=drop, use=use,
+                       goal=goal, about=about, about_kind=kind, rule=rule,
+                       probs={k: round(v, 3) for k, v in probs.items()})
+
+    def _about(self, parts: list[str], dense: np.ndarray, sparse) -> tuple[Optional[str], Optional[str]]:
+        """The clause that says what the feeling is about, and whether it is a clause or a phrase."""
+        if not parts:
+            return None, None
+        p = self.about.proba(dense, sparse)[:, 1]
+        best = int(np.argmax(p))
+        if p[best] < 0.5:
+            return None, None
+        words = parts[best]
+        kp = dict(zip(self.kind.classes, self.kind.proba(dense[best:best + 1], sparse[best])[0]))
+        return words, max(kp, key=kp.get)
+
+
+def _overlap(clause: str, about: str) -> float:
+    a = set(re.findall(r"\w+", clause.lower()))
+    b = set(re.findall(r"\w+", about.lower()))
+    return len(a & b) / max(1, len(a))
+
+
+# ---------------------------------------------------------------- one per process, cached on disk
+
+_READER: Optional[Reader] = None
+_LOCK = threading.Lock()
+
+
+def _cache_path(examples: list[Example]) -> Path:
+    import sklearn
+
+    from attune.agent.config import default_models_dir
+
+    blob = "\n".join(e.model_dump_json() for e in examples) + DATA_VERSION + sklearn.__version__
+    digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+    folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
+    return folder / f"reader-{digest}.joblib"
+
+
+def get_reader() -> Reader:
+    """The process-wide reader: loaded from the disk cache, or fitted once and cached."""
+    global _READER
+    if _READER is None:
+        with _LOCK:
+            if _READER is None:
+                import joblib
+
+                examples = load_examples()
+                path = _cache_path(examples)
+                reader = None
+                try:
+                    reader = joblib.load(path)  # our own file, written below from our own data
+                except Exception:  # noqa: BLE001 - absent, damaged or from another version: fit again
+                    reader = None
+                if not isinstance(reader, Reader):
+                    reader = Reader(examples)
+                    try:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                        joblib.dump(reader, tmp)
+                        os.replace(tmp, path)
+                    except OSError:
+                        pass  # a read-only cache only costs time
+                _READER = reader
+    return _READER
+
+
+def read(text: str) -> Reading:
+    """Read one message (see the module docstring)."""
+    return get_reader().read(text)

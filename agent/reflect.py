@@ -1,0 +1,112 @@
+"""Reflections: the feeling the person's mood shows, and the reason in their own words.
+
+Two frames alternate. A complex reflection links the feeling to what it is
+about, using only the words the reader found in the message, turned to the
+second person ("because your dog died last month", "about your exams"):
+code writes it, since the small model invents reasons. A simple one starts
+"It sounds like you're feeling <feeling>" and the model finishes the
+sentence. Every model sentence must pass four checks or a code-worded one
+replaces it: the output screen, a reason grounded in what the person said,
+a feeling that agrees with their mood, and no repeat of an earlier line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from .errors import BackendUnreachable
+from .events import Event, Notice, OutputChecked, ReplyDelta
+from .reader import Reading, second_person
+from .reply import build_messages, fallback_reflection, finish_reflection, grounded
+
+__all__ = ["reflect", "feeling_word", "reason_sentence", "SYSTEM_TEMPLATE"]
+
+SYSTEM_TEMPLATE = ("You are {name}, a {tone} AI companion for music and relaxation, not a therapist. "
+                   "Reply with one short sentence that reflects the feeling and meaning of what the person "
+                   "said, in your own words. Never give medical advice. [{canary}]")
+_FEELING_SAID = re.compile(r"\b(feel|feeling|felt|feels)\b", re.IGNORECASE)
+
+
+def feeling_word(mood: dict) -> str | None:
+    """The feeling to name, or None when the mood is too unclear to name one."""
+    label = mood["label"]
+    if mood["confidence"] < 0.2 or label in {"neutral", "okay", "steady", "hard to tell"}:
+        return None
+    return label
+
+
+def reason_sentence(feeling: str, reading: Reading) -> str | None:
+    """ "It sounds like you're feeling low because your dog died last month." from the person's words only."""
+    about = reading.about
+    if not about or _FEELING_SAID.search(about) or len(about.split()) > 16:
+        return None  # "feeling low because you feel low" says nothing; a long clause reads badly
+    words = second_person(about)
+    if not words or feeling.split()[0].lower() in words.lower():
+        return None
+    words = words[0].lower() + words[1:] if not words[:2].isupper() else words
+    if reading.about_kind == "phrase":
+        return f"It sounds like you're feeling {feeling} about {words}."
+    return f"It sounds like you're feeling {feeling} because {words}."
+
+
+def _against_mood(sentence: str, mood: dict) -> bool:
+    """True when the model's sentence reads clearly pleasant for an unpleasant mood, or the reverse."""
+    from attune.tools.mood import infer_text
+
+    v = mood["valence"]
+    if abs(v) < 0.25:
+        return False
+    said = infer_text(sentence)
+    return said.confidence >= 0.3 and said.valence * v < 0 and abs(said.valence) >= 0.3
+
+
+def reflect(ctx, state, profile, history: list[dict], text: str, mood: dict, reading: Reading,
+            passages: list[dict]) -> Iterator[Event | tuple[str, bool]]:
+    """Stream a one-sentence reflection; the last item is (sentence, used_fallback)."""
+    feeling = feeling_word(mood)
+    opening = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
+    recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
+    # odd turns (the check-in among them) link the feeling to the person's own reason
+    sentence = reason_sentence(feeling, reading) if feeling and state.turns % 2 == 1 else None
+    if sentence and sentence not in state.used_lines:
+        state.code_worded += 1
+        state.used_lines.append(sentence)
+        yield ReplyDelta(sentence)
+        yield (sentence, False)
+        return
+    system = SYSTEM_TEMPLATE.format(name=profile.persona.name, tone=profile.persona.tone, canary=ctx.canary)
+    earlier = [h["content"] for h in history if h["role"] == "user"][-2:]
+    summary = (state.summary + " " if state.summary else "") + (
+        "They said earlier: " + " / ".join(e[:200] for e in earlier) if earlier else "")
+    messages = build_messages(system, [], text, summary=summary.strip())
+    parts: list[str] = []
+    try:
+        for piece in ctx.backend.stream(messages, prefill=opening, max_new_tokens=40,
+                                        stop=["\n", ". ", "? ", "! ", ", but"]):
+            parts.append(piece)
+    except BackendUnreachable as exc:
+        yield Notice(str(exc))
+    continuation = "".join(parts)
+    sentence = finish_reflection(opening, continuation, allow_empty=feeling is not None)
+    if sentence and "because" in continuation.lower():
+        own_reason = continuation.lower().split("because", 1)[1]
+        if not grounded(own_reason, recent):
+            sentence = None  # a reason the person never gave
+    if sentence and (sentence in state.used_lines or _against_mood(sentence, mood)):
+        sentence = None
+    if sentence:
+        verdict = ctx.output_guard.screen(sentence, canary=ctx.canary,
+                                          allowed_source_ids={p["id"] for p in passages})
+        yield OutputChecked(ok=verdict.ok, problems=list(verdict.problems))
+        if not verdict.ok:
+            sentence = None
+    if sentence is None:
+        fb = fallback_reflection(text, feeling or "this way", state.turns, reading, used=state.used_lines)
+        state.used_lines.append(fb)
+        yield ReplyDelta(fb)
+        yield (fb, True)
+        return
+    state.used_lines.append(sentence)
+    yield ReplyDelta(sentence)
+    yield (sentence, False)

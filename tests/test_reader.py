@@ -1,0 +1,150 @@
+"""The reader: intents, asked-for changes, goals and the person's own words, learned from examples.
+
+The example rows below are new wordings written for these tests (not lines of the
+training files); the override rules are checked against their own examples.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+from attune.agent.reader import (Reader, Reading, clauses, instruments_named, load_examples, load_overrides, read,
+                                 second_person)
+
+INTENTS = [
+    ("music-plain", "could you put some music on for me?", "music"),
+    ("music-story", "long shift at the hospital and my feet are killing me, got anything soothing?", "music"),
+    ("feedback-slow", "honestly that one plodded along, can the next be quicker", "feedback"),
+    ("feedback-hopeful", "Can you make it a little more hopeful?", "feedback"),
+    ("feedback-shorter", "nice but I only have a couple of minutes, shorter please", "feedback"),
+    ("why-iso", "why would you play me something sad when I already feel sad?", "why"),
+    ("why-breath", "what has my breathing got to do with music anyway", "why"),
+    ("stop", "please switch that off now", "stop"),
+    ("bye-done", "I think I'm done for today. Thanks, bye.", "bye"),
+    ("bye-plain", "Goodbye.", "bye"),
+    ("bye-bed", "off to bed now, thanks for tonight", "bye"),
+    ("talk-manager", "I've had a really stressful week, my manager keeps piling work on me and I can't sleep", "talk"),
+    ("talk-dog", "my dog died last month and the flat feels empty", "talk"),
+    ("talk-slow-day", "I feel so slow and foggy today", "talk"),
+    ("talk-done-exams", "I'm finally done with my exams!!", "talk"),
+    ("talk-cant-stop", "I can't stop thinking about what she said", "talk"),
+    ("yes", "yeah go on then", "yes"),
+    ("no", "not right now, thanks", "no"),
+    ("es-music", "¿me pones algo tranquilo para dormir?", "music"),
+    ("de-bye", "Ich mache für heute Schluss, danke dir!", "bye"),
+]
+
+
+@pytest.mark.parametrize("text,intent", [(t, i) for _, t, i in INTENTS], ids=[x for x, _, _ in INTENTS])
+def test_intent(text, intent):
+    assert read(text).intent == intent
+
+
+CHANGES = [
+    ("faster-brighter", "That was too slow, make the next one faster and brighter", {"tempo": 1, "mode": 1}),
+    ("hopeful", "a bit more hopeful next time?", {"mode": 1}),
+    ("softer", "it was a bit loud for me, can you turn it down", {"loudness": -1}),
+    ("longer", "that ended just as I was settling, make it longer", {"length": 1}),
+    ("slower", "too rushed, slow it down", {"tempo": -1}),
+]
+
+
+@pytest.mark.parametrize("text,changes", [(t, c) for _, t, c in CHANGES], ids=[x for x, _, _ in CHANGES])
+def test_changes_read_with_their_direction(text, changes):
+    got = {d: (1 if v > 0 else -1) for d, v in read(text).changes.items()}
+    assert got == changes
+
+
+def test_no_change_is_read_from_ordinary_talk():
+    r = read("I feel so slow today and everything is dark outside")
+    assert r.changes == {} and not r.drop and not r.use
+
+
+@pytest.mark.parametrize("text,drop,use", [
+    ("leave the piano out next time", ["piano"], []),
+    ("could the next one have a guitar in it?", [], ["guitar"]),
+])
+def test_instruments_dropped_or_used(text, drop, use):
+    r = read(text)
+    assert all(d in r.drop for d in drop) and all(u in r.use for u in use)
+    assert not set(r.drop) & set(r.use)
+
+
+def test_instrument_vocabulary_is_a_lookup():
+    assert [c for c, _ in instruments_named("no electric piano, more cello")] == ["electric piano", "cello"]
+    assert instruments_named("I lost my keys at the station") == []
+
+
+@pytest.mark.parametrize("text,goal", [("something to help me drift off to sleep please", "sleep"),
+                                       ("I need music to get me moving for my run", "energy"),
+                                       ("can you help me focus on this essay", "focus")])
+def test_goal(text, goal):
+    assert read(text).goal == goal
+
+
+@pytest.mark.parametrize("text,about", [
+    ("I've had a really stressful week, my manager keeps piling work on me and I can't sleep", "manager"),
+    ("hi, my dog died last month and the house is so quiet", "dog died"),
+])
+def test_about_is_the_persons_own_words(text, about):
+    r = read(text)
+    assert r.about and about in r.about and r.about in text
+
+
+@pytest.mark.parametrize("words,expected", [
+    ("my dog died last month", "your dog died last month"),
+    ("I was let go from my job", "you were let go from your job"),
+    ("my dog was ill", "your dog was ill"),
+    ("I'm worried about my mum", "you're worried about your mum"),
+    ("I've lost myself a bit", "you've lost yourself a bit"),
+    ("he keeps calling me", "he keeps calling you"),
+])
+def test_second_person_grammar(words, expected):
+    assert second_person(words) == expected
+
+
+def test_clauses_drop_fillers():
+    assert clauses("hi, so my exams start tomorrow and I'm freaking out") == ["my exams start tomorrow",
+                                                                             "I'm freaking out"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂" * 3000, "a" * 50_000, "\x00\u202e odd"])
+def test_odd_input_reads_without_error(text):
+    assert isinstance(read(text), Reading)
+
+
+def _override_cases():
+    for rule in load_overrides():
+        for ex in rule.examples:
+            yield pytest.param(rule, ex, True, id=f"{rule.name}-match-{ex[:20]}")
+        for ex in rule.near_misses:
+            yield pytest.param(rule, ex, False, id=f"{rule.name}-miss-{ex[:20]}")
+
+
+@pytest.mark.parametrize("rule,text,matches", list(_override_cases()))
+def test_override_rules_match_their_examples(rule, text, matches):
+    assert bool(rule.pattern.match(text)) is matches
+
+
+def test_training_data_is_large_varied_and_valid():
+    rows = load_examples()  # validates every line (an 'about' must be words of the text)
+    assert len(rows) >= 4000
+    assert len({r.lang for r in rows}) == 6
+    for intent in ("music", "feedback", "yes", "no", "why", "stop", "bye", "talk"):
+        assert sum(r.intent == intent for r in rows) >= 150, intent
+
+
+@pytest.mark.slow
+def test_held_out_fifth_reads_the_intent():
+    """Fitted on four fifths of the examples (split by a hash of the text), read on the rest.
+
+    Measured 2026-12-03: 0.87 intent accuracy on 854 held-out rows in six languages.
+    """
+    rows = load_examples()
+    train = [r for r in rows if zlib.crc32(r.text.encode()) % 5]
+    test = [r for r in rows if not zlib.crc32(r.text.encode()) % 5]
+    reader = Reader(train)
+    acc = sum(reader.read(r.text).intent == r.intent for r in test) / len(test)
+    assert acc >= 0.84, acc
