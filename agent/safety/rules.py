@@ -10,6 +10,10 @@ Figurative phrases ("this song kills me", "dying to hear it") are masked out
 before the risk rules run, so they cannot fire a rule, while the rest of the
 message is still read.
 
+Newer phrase knowledge is data: the masks and rules of ``data/safety_phrases.yaml``
+(``phrases``) are applied by ``mask_figurative`` and ``match_rules`` with the tables here.
+Goodbyes bounded by a time ("my last message for today") are masked there.
+
 Categories beyond the public ones: ``distress`` (loss, hopelessness, burden,
 goodbyes) is a weak signal that only raises risk in combination, and
 ``safe_statement`` marks "I'm safe now".
@@ -19,6 +23,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from .phrases import compiled_masks, compiled_rules
 
 __all__ = ["Rule", "Hit", "RULES", "LIGHT_RULES", "FIGURATIVE", "SAFE_STATEMENT", "NOT_SAFE", "INNOCENT_PURPOSE",
            "INNOCENCE_UNDONE", "match_rules", "mask_figurative", "history_recovered"]
@@ -31,6 +38,7 @@ class Rule:
     weight: float
     pattern: re.Pattern[str]
     level: int | None = None  # C-SSRS item (1-6) for suicide rules
+    negatable: bool = False  # as the names in NEGATABLE (rules from the phrase file say so themselves)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +87,7 @@ RULES: tuple[Rule, ...] = (
     _r("ssi.suicide_word", "suicide_self_harm", 0.75, r"\bsuicide\b", 2),
     _r("ssi.slang", "suicide_self_harm", 0.95, r"\b(?:kms|kys|unalive|unaliving|unalived|sewer ?slide|sewerslid\w*|self ?delete|delete myself|ctb|catch the bus|toaster bath|rope ?maxx\w*|game end myself|neck myself|rope myself|an hero)\b", 2),
     _r("ssi.self_harm", "suicide_self_harm", 0.9, r"\b(?:self ?harm\w*|cut+ing myself|cut myself|cuts on my|hurt(?:ing)? myself|harm(?:ing)? myself|burn(?:ing|ed|t)? myself|scratch(?:ing|ed)? myself until|punish myself|relapse\w* (?:on|into|with) (?:cutting|self harm)|started cutting again|cutting again|razor blades? (?:on|to) my)\b", 6),
-    _r("ssi.method_thought", "suicide_self_harm", 0.9, r"\b(?:thought|thinking|think|researching|researched|looked up|looking up|googl\w+) (?:about |of )?(?:how|ways|methods?) (?:i (?:would|could|might|will)|to) (?:do it|end it|die|kill|go|end my|not wake)\b", 3),
+    _r("ssi.method_thought", "suicide_self_harm", 0.9, r"\b(?:thought|thinking|think|researching|researched|looked up|looking up|googl\w+) (?:about |of )?(?:how|ways|methods?) (?:i (?:would|could|might|will)|id|i d|ill|to) (?:do it|end it|die|kill|go|end my|not wake)\b", 3),
     _r("ssi.intent", "suicide_self_harm", 0.97, r"\b(?:(?:going|gonna|plan(?:ning)?|decided|intend\w*|about|ready) to (?:do it|end it|go through with it|kill (?:myself|my self)|end my|take my)|tonight is the night|tonights the night|this is (?:my|the) (?:last|final) (?:night|day|message|goodbye)|wont be (?:here|around|alive) (?:tomorrow|much longer|by|next))\b", 4),
     _r("ssi.plan", "suicide_self_harm", 0.97, r"\b(?:(?:i have|ive got|i made|made|got|have) a plan (?:to|for|on how)|(?:wrote|written|writing|left|drafted) (?:a |my |the )?(?:suicide|goodbye|farewell|last) (?:note|letter|notes|letters|message)|picked (?:a|the) (?:date|day|spot|place|bridge)|chose (?:a|the) (?:date|day|spot|place|bridge)|set a date)\b", 5),
     _r("ssi.preparation", "suicide_self_harm", 0.9, rf"\b(?:(?:saving|saved|stockpil\w*|collect\w*|hoard\w*|hiding|hid|stash\w*|bought|buying|got) (?:up )?(?:all |a lot of |some |enough )?(?:my |of my |the )?{PILLS}|(?:bought|buying|got|have|found|tied|tying) (?:a |the |some )?(?:rope|noose)|(?:gave|giving|give) away (?:all )?(?:my|all my) (?:stuff|things|belongings|possessions|pets?|cat|dog|guitar|records)|(?:sorted|sorting|put) (?:out )?my affairs in order|updated? my will)\b", 6),
@@ -431,8 +439,23 @@ INNOCENCE_UNDONE = re.compile(
 
 
 def mask_figurative(text: str) -> tuple[str, int]:
-    """Replace figurative risk-looking phrases by a marker; returns (text, count)."""
-    return FIGURATIVE.subn(" _fig_ ", text)
+    """Replace figurative risk-looking phrases by a marker; returns (text, count).
+
+    The masks of the phrase file (``phrases``: goodbyes bounded by a time, such as "my last
+    message for today") are applied after ``FIGURATIVE``.
+    """
+    text, count = FIGURATIVE.subn(" _fig_ ", text)
+    masks = compiled_masks()
+    if masks is not None:
+        text, more = masks.subn(" _fig_ ", text)
+        count += more
+    return text, count
+
+
+@lru_cache(maxsize=1)
+def _all_rules() -> tuple[Rule, ...]:
+    """``RULES`` and the rules of the phrase file (read on first use)."""
+    return RULES + tuple(Rule(r.name, r.category, r.weight, pattern, r.level, r.negatable) for r, pattern in compiled_rules())
 
 
 # Suicide rules whose match may be negated ("I'm not suicidal", "I would never
@@ -481,8 +504,8 @@ def _past(text: str, match: re.Match[str]) -> bool:
 def match_rules(text: str, light: str = "") -> list[Hit]:
     """All rules that fire on ``text`` (figurative phrases already masked) and ``light``."""
     hits = []
-    for r in RULES:
-        if r.name in NEGATABLE:
+    for r in _all_rules():
+        if r.negatable or r.name in NEGATABLE:
             matches = list(r.pattern.finditer(text))
             if not matches:
                 continue
