@@ -19,7 +19,8 @@ from .store import Store, open_store
 
 __all__ = ["AppContext", "SessionRef", "LOCAL_PATIENT_CODE"]
 
-#: The personal code of the single local user when nobody signs in.
+#: The personal code of the single local user of the command line (``attune chat``, ``attune ask``) on
+#: one's own machine. Never used by the web app: every browser there is its own patient (``attune.agent.codes``).
 LOCAL_PATIENT_CODE = "local-user"
 
 
@@ -107,7 +108,11 @@ class AppContext:
         return timings
 
     def start_session(self, patient_code: str = LOCAL_PATIENT_CODE, profile: str | None = None) -> SessionRef:
-        patient_id = self.store.patient_for_code(patient_code)
+        """A new session of the patient with this code (the patient is created on first use)."""
+        return self.new_session(self.store.patient_for_code(patient_code), profile)
+
+    def new_session(self, patient_id: str, profile: str | None = None) -> SessionRef:
+        """A new session of a patient already known by id (e.g. after they ended one)."""
         sid = self.store.create_session(patient_id, profile or self.settings.profile)
         return SessionRef(patient_id, sid)
 

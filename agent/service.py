@@ -3,9 +3,10 @@
 Ratings, heart rate, RR files, voice notes, face snapshots and EEG readings
 are stored (encrypted; derived numbers only, never the picture or the raw
 signal) and feed the session's mood so that the next piece adapts; each call
-returns a small dict fit to show. A turn itself is ``attune.agent.turn.run_turn``; the
-music library (favourites, replay, more like this, wind-down playlists) is
-``attune.agent.library``.
+returns a small dict fit to show. ``end_session`` closes a session the way
+saying goodbye does, for an "End session" button. A turn itself is
+``attune.agent.turn.run_turn``; the music library (favourites, replay, more
+like this, wind-down playlists) is ``attune.agent.library``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .context import AppContext, SessionRef
 from .errors import ConfigError, InputError
 
 __all__ = ["rate", "add_heart_rate", "add_heart_file", "add_voice", "add_face", "add_eeg_file", "add_eeg_reading",
-           "read_eeg_headset", "read_eeg_live", "set_eeg_baseline", "session_history", "patient_pieces"]
+           "read_eeg_headset", "read_eeg_live", "set_eeg_baseline", "session_history", "patient_pieces",
+           "end_session"]
 
 
 def _bounded(name: str, value: float | None, lo: float, hi: float) -> float | None:
@@ -71,8 +73,11 @@ def add_heart_rate(ctx: AppContext, ref: SessionRef, bpm: float) -> dict[str, An
 def add_heart_file(ctx: AppContext, ref: SessionRef, path: str | Path) -> dict[str, Any]:
     from attune.tools.mood import read_heart_file
 
-    reading = read_heart_file(path)
-    return _store_reading(ctx, ref, "heart", reading.model_dump(mode="json"))
+    reading = read_heart_file(path).model_dump(mode="json")
+    # one key for the heart rate everywhere ("heart_rate", beats per minute); the reading's own
+    # "source" (manual, rr, hr_series) would otherwise hide that this is a heart reading
+    data = {"heart_rate": reading.pop("hr"), "method": reading.pop("source"), **reading}
+    return _store_reading(ctx, ref, "heart", data)
 
 
 def add_voice(ctx: AppContext, ref: SessionRef, path: str | Path) -> dict[str, Any]:
@@ -190,3 +195,57 @@ def session_history(ctx: AppContext, ref: SessionRef) -> list[dict]:
 
 def patient_pieces(ctx: AppContext, ref: SessionRef) -> list[dict]:
     return ctx.store.pieces(ref.patient_id)
+
+
+def end_session(ctx: AppContext, ref: SessionRef) -> str:
+    """Close the session as saying goodbye does and return the closing words (a short summary of it).
+
+    The words and the memory are the goodbye's own (the close step of
+    ``attune.agent.turn``): the pieces played, how distress changed, a crisis
+    line, and this session kept in the patient's memory unless they declined
+    notes. A session in which nothing was said gets a plain goodbye and leaves
+    no memory. Ending a session that is closed already says its closing words
+    again and changes nothing.
+    """
+    from .policy import SessionState
+    from .safety.crisis import resources_for
+    # the close step's own words and memory, so that the button and a goodbye cannot drift apart
+    from .turn import close_text, remember_session
+
+    session = ctx.store.session(ref.session_id, ref.patient_id)
+    state = SessionState.model_validate(session["state"] or {})
+    if state.step == "close":
+        said = [t["content"] for t in ctx.store.turns(ref.session_id, ref.patient_id)
+                if t["role"] == "assistant" and (t["meta"] or {}).get("step") == "close"]
+        if said:
+            return said[-1]
+    profile = ctx.profile(session["profile"])
+    # an explicitly configured locale wins; otherwise the profile's (as in a turn)
+    locale = ctx.settings.locale if ctx.settings.locale != "US" else profile.locale
+    resources = resources_for(locale, profile.crisis_resources or None)
+    line = f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else ""
+    if state.turns:
+        mood = {"label": _mood_label(state)}
+        text = close_text(state, mood, line)
+        remember_session(ctx, ref, state, mood)
+    else:
+        text = " ".join(part for part in ("Thank you for stopping by.", line, "Take care of yourself.") if part)
+    state.step = "close"
+    ctx.store.append_turn(ref.session_id, ref.patient_id, "assistant", text,
+                          {"action": "allow", "step": "close", "ended_by": "button"})
+    ctx.store.save_session_state(ref.session_id, ref.patient_id, state.model_dump(mode="json"))
+    return text
+
+
+def _mood_label(state) -> str:
+    """The session's mood now in words: the tracked mood, led by a fresh self-rating (as in a turn)."""
+    from attune.tools.mood import MoodTrack, SelfReport, fuse
+
+    track = MoodTrack.from_dict(state.mood_track) if state.mood_track else MoodTrack()
+    report = None
+    for r in reversed(state.self_reports):
+        values = {k: round(r[k]) for k in ("sam_valence", "sam_arousal", "suds") if r.get(k) is not None}
+        if values:
+            report = SelfReport(**values, at=datetime.fromisoformat(r["at"]))
+            break
+    return fuse(track.current(), report).label()

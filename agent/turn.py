@@ -30,7 +30,7 @@ from .reflect import SYSTEM_TEMPLATE, reflect
 from .reply import affirmation, open_question
 from .text import clean_message
 
-__all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE", "Turn", "STEPS"]
+__all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE", "Turn", "STEPS", "close_text", "remember_session"]
 
 HISTORY_TURNS = 4
 
@@ -349,7 +349,7 @@ def step_close(t: Turn) -> Iterator[Event]:
 
     resources = resources_for(t.locale, t.profile.crisis_resources or None)
     line = f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else ""
-    t.reply = _close_text(t.state, t.mood, line)
+    t.reply = close_text(t.state, t.mood, line)
     yield ReplyDelta(t.reply)
 
 
@@ -420,7 +420,7 @@ NEXT_STATE = {"checkin": "checkin", "explore": "explore", "offer_music": "offer_
               "feedback": "listen_checkin"}
 
 
-def _close_text(state: SessionState, mood: dict, resources_line: str) -> str:
+def close_text(state: SessionState, mood: dict, resources_line: str) -> str:
     pieces = f"we listened to {state.pieces} piece{'s' if state.pieces != 1 else ''}" if state.pieces else \
         "we talked without music this time"
     suds = [r.get("suds") for r in state.self_reports if r.get("suds") is not None]
@@ -532,7 +532,7 @@ def _finish(t: Turn, started: float) -> Iterator[Event]:
     yield Reply(text=reply, fallback=t.fallback)
     state.step = NEXT_STATE.get(t.step, state.step if state.step != "new" else "checkin")
     if t.step == "close":
-        _remember_session(ctx, ref, state, t.mood)
+        remember_session(ctx, ref, state, t.mood)
     ctx.store.append_turn(ref.session_id, ref.patient_id, "assistant", reply,
                           {"action": t.verdict.action, "step": t.step, "fallback": t.fallback,
                            "sources": [s["id"] for s in t.sources], "piece_id": t.music and t.music["piece_id"],
@@ -576,7 +576,7 @@ def _public_music(music: dict | None) -> dict | None:
                                   "breaths_per_minute", "seconds")}
 
 
-def _remember_session(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict) -> None:
+def remember_session(ctx: AppContext, ref: SessionRef, state: SessionState, mood: dict) -> None:
     """Per-patient memory across sessions: a short summary, preferences, what to avoid."""
     if state.consent_store is False:
         return  # they asked us not to keep notes

@@ -1,7 +1,7 @@
 """The web app in Debian's Chromium: patient page, crisis help, console, screenshots.
 
 One server per module (scripted echo model, temporary data folder); each
-test opens its own browser page, so each is its own patient session.
+test opens its own browser context, so each is its own anonymous patient.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.ui_helpers import SHOTS, echo_backend, has_learning, running_app
+from tests.ui_helpers import SHOTS, chat_text, echo_backend, has_learning, last_reply, running_app, send, wait_for_turn
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -46,32 +46,6 @@ def page(browser, server):
     context.close()
 
 
-def send(page, text: str) -> None:
-    page.get_by_label("Your message").fill(text)
-    page.get_by_role("button", name="Send", exact=True).click()
-
-
-def chat_text(page) -> str:
-    return page.locator("#chat").inner_text()
-
-
-def wait_for_turn(page, timeout: float = 90) -> None:
-    """Wait until the "Attune is replying" indicator has come and gone."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:  # the indicator may already be gone when a turn is quick
-        page.locator("#progress .progress").wait_for(state="attached", timeout=5_000)
-    except PlaywrightTimeout:
-        pass
-    page.locator("#progress .progress").wait_for(state="detached", timeout=timeout * 1000)
-    page.locator("#chat [data-testid=bot]").last.wait_for(timeout=timeout * 1000)
-
-
-def last_reply(page) -> str:
-    bots = page.locator("#chat [data-testid=bot]")
-    return bots.last.inner_text() if bots.count() else ""
-
-
 def test_a_patient_chats_and_the_reply_streams(page):
     send(page, "hi there")
     wait_for_turn(page)  # the first turn greets (and loads the mood and retrieval models)
@@ -99,7 +73,7 @@ def test_a_patient_chats_and_the_reply_streams(page):
 def test_every_input_has_a_label_and_help_is_at_the_top(page):
     page.get_by_text("Returning? Continue with your personal code").click()
     page.get_by_text("Heart rate and voice (optional)").click()
-    for label in ("Your message", "Personal code (from your clinician)", "Session to continue (optional)",
+    for label in ("Your message", "Personal code", "Session to continue (optional)",
                   "Heart rate (beats per minute)", "Mood: 1 very unhappy, 9 very happy",
                   "Distress: 0 none, 10 the worst you can imagine"):
         page.get_by_label(label).first.wait_for(timeout=10_000)  # every input is reachable by its label
@@ -164,7 +138,7 @@ def test_a_patient_tab_cannot_open_another_patients_session(page, server):
     ctx.store.append_turn(other.session_id, other.patient_id, "patient", "B's private words")
     ctx.store.patient_for_code("code-of-patient-a")
     page.get_by_text("Returning? Continue with your personal code").click()
-    page.get_by_label("Personal code (from your clinician)").fill("code-of-patient-a")
+    page.get_by_label("Personal code").fill("code-of-patient-a")
     page.get_by_label("Session to continue (optional)").fill(other.session_id)
     page.get_by_role("button", name="Continue my sessions").click()
     err = page.locator("#code-msg [role=alert]")
@@ -172,11 +146,11 @@ def test_a_patient_tab_cannot_open_another_patients_session(page, server):
     assert "does not exist for this patient" in err.inner_text()
     assert "B's private words" not in chat_text(page)
     # an unknown code is refused too, and the rightful owner does get the session
-    page.get_by_label("Personal code (from your clinician)").fill("no-such-code")
+    page.get_by_label("Personal code").fill("no-such-code")
     page.get_by_label("Session to continue (optional)").fill("")
     page.get_by_role("button", name="Continue my sessions").click()
     page.locator("#code-msg").get_by_text("That code is not known here").wait_for()
-    page.get_by_label("Personal code (from your clinician)").fill("code-of-patient-b")
+    page.get_by_label("Personal code").fill("code-of-patient-b")
     page.get_by_label("Session to continue (optional)").fill(other.session_id)
     page.get_by_role("button", name="Continue my sessions").click()
     page.locator("#chat").get_by_text("B's private words").wait_for()

@@ -53,6 +53,7 @@ def test_eight_simultaneous_sessions_stay_apart(tmp_path):
 
     sessions = ctx.store.list_sessions("test")
     assert len(sessions) == PATIENTS  # one session per client, none shared
+    assert len({s["patient_id"] for s in sessions}) == PATIENTS  # and each client its own patient
     owners = set()
     for s in sessions:
         words = [t["content"] for t in ctx.store.turns(s["id"], s["patient_id"]) if t["role"] == "patient"]

@@ -69,7 +69,7 @@ def _open(browser, url: str, code: str, width: int = 1280, height: int = 900):
     page.set_default_timeout(60_000)
     page.goto(url, wait_until="load")
     page.get_by_text("Returning? Continue with your personal code").click()
-    page.get_by_label("Personal code (from your clinician)").fill(code)
+    page.get_by_label("Personal code").fill(code)
     page.get_by_role("button", name="Continue my sessions").click()
     page.locator("#library-list .lib-piece").first.wait_for()
     return page

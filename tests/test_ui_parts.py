@@ -216,6 +216,96 @@ def test_patient_codes_are_readable_and_unique():
     assert all(len(c) == 14 and c.count("-") == 2 and not set(c) & set("01IO") for c in codes)
 
 
+# --- anonymous patients: one per browser, never a shared one ------------------------------
+def test_anonymous_codes_are_long_random_and_readable():
+    from attune.agent import codes
+
+    made = {codes.new_patient_code(codes.ANONYMOUS_GROUPS) for _ in range(500)}
+    assert len(made) == 500
+    assert all(len(c) == 19 and c.count("-") == 3 and not set(c) & set("01IO") for c in made)
+    assert all(codes.is_anonymous_code(c) for c in made)
+    assert len(codes.ALPHABET) ** (4 * codes.ANONYMOUS_GROUPS) >= 2 ** 80  # not to be guessed
+
+
+@pytest.mark.parametrize("typed, canonical", [
+    ("K7QM-42XD-PA9T-3RWN", "K7QM-42XD-PA9T-3RWN"), ("k7qm 42xd pa9t 3rwn", "K7QM-42XD-PA9T-3RWN"),
+    ("  k7qm42xdpa9t3rwn ", "K7QM-42XD-PA9T-3RWN"), ("K7QM-42XD-PA9T", "K7QM-42XD-PA9T"),
+    ("code-of-patient-a", None), ("local-user", None), ("", None), (None, None), ("K", None),
+    ("K7QM-42XD-PA9", None), ("K0QM-42XD-PA9T", None), ("🎵🎵🎵🎵", None), ("К7QM-42XD-PA9T", None),
+], ids=["as-issued", "lower-spaces", "run-together", "clinic", "custom", "cli-user", "empty", "none", "one-char",
+        "short", "zero", "emoji", "cyrillic-k"])
+def test_a_typed_code_reads_back_as_issued(typed, canonical):
+    from attune.agent.codes import canonical_code
+
+    assert canonical_code(typed) == canonical
+
+
+@pytest.mark.parametrize("saved", [
+    None, "", "local-user", "K7QM-42XD-PA9T", "k7qm-42xd-pa9t-3rwn", "K7QM 42XD PA9T 3RWN", "K7QM-42XD-PA9T-3RWN-",
+    "K7QM-42XD-PA9T-3RWN" * 50, "🎵", 12345, ["K7QM-42XD-PA9T-3RWN"], {"code": "K7QM-42XD-PA9T-3RWN"},
+], ids=["none", "empty", "cli-user", "clinic-code", "lower", "spaces", "trailing-dash", "very-long", "emoji",
+        "number", "list", "dict"])
+def test_a_browser_cannot_claim_a_code_it_was_not_given(saved):
+    from attune.agent.codes import is_anonymous_code
+    from attune.agent.context import LOCAL_PATIENT_CODE
+    from attune.ui.patient import visitor_code
+
+    got = visitor_code(saved)
+    assert got != saved and got != LOCAL_PATIENT_CODE and is_anonymous_code(got)
+
+
+def test_a_browser_keeps_the_code_it_was_given():
+    from attune.ui.patient import visitor_code
+
+    first = visitor_code(None)
+    assert visitor_code(first) == first
+    assert visitor_code(None) != first  # every new browser its own
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()
+
+
+def test_ending_a_session_says_goodbye_with_a_summary_and_remembers_it(ctx):
+    from attune.agent import service
+
+    ref = ctx.start_session("ending-patient")
+    reports = [{"suds": 7, "sam_valence": 3, "sam_arousal": 7, "at": _now()},
+               {"suds": 2, "sam_valence": 7, "sam_arousal": 3, "at": _now()}]
+    ctx.store.save_session_state(ref.session_id, ref.patient_id,
+                                 {"step": "listen_checkin", "turns": 4, "pieces": 1, "self_reports": reports})
+    text = service.end_session(ctx, ref)
+    assert "we listened to 1 piece" in text and "from 7 to 2" in text and "calm" in text
+    assert "988" in text  # the crisis line of the default locale, as a goodbye gives
+    memory = ctx.store.patient_data(ref.patient_id)["sessions"]
+    assert [m["session_id"] for m in memory] == [ref.session_id]
+    assert service.end_session(ctx, ref) == text  # pressed twice: the same words, nothing more kept
+    assert len(ctx.store.patient_data(ref.patient_id)["sessions"]) == 1
+    said = [t for t in ctx.store.turns(ref.session_id, ref.patient_id) if t["role"] == "assistant"]
+    assert [t["content"] for t in said] == [text] and said[0]["meta"]["step"] == "close"
+    assert ctx.store.session(ref.session_id, ref.patient_id)["state"]["step"] == "close"
+
+
+def test_ending_a_session_in_which_nothing_was_said_keeps_no_memory(ctx):
+    from attune.agent import service
+
+    ref = ctx.start_session("quiet-patient")
+    text = service.end_session(ctx, ref)
+    assert text.startswith("Thank you for stopping by.") and "  " not in text
+    assert "sessions" not in ctx.store.patient_data(ref.patient_id)
+
+
+def test_ending_a_session_keeps_no_memory_when_notes_were_declined(ctx):
+    from attune.agent import service
+
+    ref = ctx.start_session("private-patient")
+    ctx.store.save_session_state(ref.session_id, ref.patient_id, {"turns": 2, "consent_store": False})
+    assert service.end_session(ctx, ref).startswith("Thank you for spending this time with me.")
+    assert "sessions" not in ctx.store.patient_data(ref.patient_id)
+
+
 def test_scratch_context_keeps_test_chats_out_of_the_patient_store(ctx):
     from attune.prompts import load_profile
 

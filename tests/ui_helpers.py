@@ -1,8 +1,9 @@
-"""Start the web app in a thread for UI tests, with a deterministic chat model.
+"""Start the web app in a thread for UI tests, with a deterministic chat model; drive its chat.
 
 ``EchoChatModel`` answers "I hear you: <last message>" word by word with a
 small delay, so streaming is visible in a browser and concurrent sessions
-can be checked for mixed-up replies.
+can be checked for mixed-up replies. ``send``, ``wait_for_turn`` and
+``last_reply`` drive the patient page's chat in Playwright.
 """
 
 from __future__ import annotations
@@ -79,3 +80,29 @@ def running_app(ctx, **build_kwargs) -> Iterator[str]:
         yield url.rstrip("/")
     finally:
         app.close()
+
+
+def send(page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_role("button", name="Send", exact=True).click()
+
+
+def chat_text(page) -> str:
+    return page.locator("#chat").inner_text()
+
+
+def wait_for_turn(page, timeout: float = 90) -> None:
+    """Wait until the "Attune is replying" indicator has come and gone."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:  # the indicator may already be gone when a turn is quick
+        page.locator("#progress .progress").wait_for(state="attached", timeout=5_000)
+    except PlaywrightTimeout:
+        pass
+    page.locator("#progress .progress").wait_for(state="detached", timeout=timeout * 1000)
+    page.locator("#chat [data-testid=bot]").last.wait_for(timeout=timeout * 1000)
+
+
+def last_reply(page) -> str:
+    bots = page.locator("#chat [data-testid=bot]")
+    return bots.last.inner_text() if bots.count() else ""

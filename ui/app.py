@@ -35,7 +35,7 @@ def build_app(ctx: AppContext, *, idle_seconds: float = auth.IDLE_SECONDS):
 
     ctx.settings.pieces_dir.mkdir(parents=True, exist_ok=True)
     with gr.Blocks(title="Attune", analytics_enabled=False, delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as app:
-        build_patient_page(ctx, gr)
+        build_patient_page(ctx, gr, app)
     with app.route("Clinician console", "/console", show_in_navbar=False):
         build_console_page(ctx, gr, idle_seconds=idle_seconds)
     app.queue(default_concurrency_limit=ctx.settings.gradio_concurrency)

@@ -14,13 +14,13 @@ import csv
 import io
 import json
 import logging
-import secrets
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from attune.agent import library
+from attune.agent.codes import new_patient_code  # a clinician's code: K7QM-42XD-PA9T (60 bits)
 from attune.agent.config import load_settings
 from attune.agent.context import AppContext
 from attune.agent.errors import AttuneError, InputError, ProfileError
@@ -32,13 +32,6 @@ from . import auth, outcomes, views
 __all__ = ["build_console_page", "export_csv", "helped_rows", "new_patient_code", "scratch_context", "HELPED_HEADERS"]
 
 log = logging.getLogger(__name__)
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: easy to read aloud
-
-
-def new_patient_code() -> str:
-    """A personal code such as ``K7QM-42XD-PA9T`` (60 bits)."""
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
-    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
 
 
 def _json_default(value: Any) -> Any:

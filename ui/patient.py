@@ -2,8 +2,12 @@
 
 Everything here consumes the one turn stream (``run_turn``) and the small
 service functions; no decision about safety or music is made in the UI.
-Each browser tab holds its own ``SessionRef`` in server-side ``gr.State``;
-a returning patient types the personal code a clinician gave them.
+Each browser is its own patient: on first visit it gets a random anonymous
+code, kept in the browser's localStorage (``gr.BrowserState``) and shown
+with an offer to write it down, so no two visitors ever share a greeting, a
+library or a memory. Each tab holds its ``SessionRef`` in server-side
+``gr.State``; a patient coming back from another device, or with a code from
+a clinician, types that code. "End session" closes a session as a goodbye does.
 Errors the person can act on (``AttuneError``) are shown as they are;
 anything else is logged and shown as a plain apology, and the page keeps
 working (``actions``). The opt-in face and EEG inputs are in ``senses``.
@@ -13,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any, Iterator
 
-from attune.agent import library, service
+from attune.agent import codes, library, service
 from attune.agent.context import LOCAL_PATIENT_CODE, AppContext, SessionRef
 from attune.agent.errors import AttuneError, InputError
 from attune.agent.events import Notice, Reply, ReplyDelta, Screened, ToolCalled, ToolResult, TurnDone
@@ -24,7 +29,7 @@ from attune.agent.turn import run_turn
 from . import senses, views
 from .actions import UNEXPECTED, SessionLocks, attempt, guarded
 
-__all__ = ["build_patient_page", "INTRO"]
+__all__ = ["build_patient_page", "INTRO", "Visitor", "visitor_code", "CODE_KEY"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,36 @@ REPLAY_JS = ("watch('value', () => { const a = element.querySelector('audio[auto
              " if (a) { a.currentTime = 0; a.play().catch(() => {}); } });")
 LIBRARY_SHOWN = 30  # newest pieces listed with their buttons (each is a handful of components)
 STORE_WAIT_S = 2.0  # seconds a message waits for a reading being stored (that takes well under a second)
+CODE_KEY = "attune-patient-code"  # the localStorage key of this browser's anonymous code
+# Gradio sends a BrowserState's secret to the browser with the page, so it hides nothing from the person
+# who holds the browser; a fixed one keeps the code readable after the server restarts (a random one per
+# start, Gradio's default, would hand every browser a new, empty patient after each restart).
+CODE_SECRET = "attune-browser-code-v1"
+ENDED = "Your session has ended. Write again whenever you like to start a new one."
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """A tab's patient before a session starts: the first action (message, rating, library) starts one.
+
+    ``code`` is the browser's anonymous code: its patient is made on first use,
+    so a page that is only opened leaves nothing behind. ``patient_id`` is a
+    patient who has just ended a session, whatever code they came with.
+    """
+
+    code: str | None = None
+    patient_id: str | None = None
+
+
+def visitor_code(saved: Any) -> str:
+    """This browser's anonymous code: the one it kept, or a new random one.
+
+    What a browser sends is not trusted: only a code exactly as
+    ``codes.new_patient_code`` writes an anonymous one is kept, so no
+    browser can claim the command line's shared ``LOCAL_PATIENT_CODE`` or a
+    clinician's code by editing its storage.
+    """
+    return saved if codes.is_anonymous_code(saved) else codes.new_patient_code(codes.ANONYMOUS_GROUPS)
 
 
 def _resources(ctx: AppContext, locale: str | None = None) -> list:
@@ -43,16 +78,25 @@ def _resources(ctx: AppContext, locale: str | None = None) -> list:
     return resources_for(locale or ctx.settings.locale)
 
 
-def build_patient_page(ctx: AppContext, gr) -> None:
-    """Lay out the patient page inside the current Blocks context and wire its events."""
+def build_patient_page(ctx: AppContext, gr, blocks) -> None:
+    """Lay out the patient page inside ``blocks`` (the app being built) and wire its events."""
     root = ctx.settings.pieces_dir
     limit = ctx.settings.gradio_concurrency
     locale = ctx.settings.locale
 
     locks = SessionLocks()
 
-    def ensure(ref: SessionRef | None) -> SessionRef:
-        return ref if ref is not None else ctx.start_session(LOCAL_PATIENT_CODE)
+    def ensure(ref: SessionRef | Visitor | None) -> SessionRef:
+        """The tab's session, started now if it has none yet (never the command line's shared patient)."""
+        if isinstance(ref, SessionRef):
+            return ref
+        if isinstance(ref, Visitor) and ref.patient_id:
+            return ctx.new_session(ref.patient_id)
+        if isinstance(ref, Visitor) and ref.code:
+            return ctx.start_session(ref.code)
+        # no code from a browser: an API client (which runs no page load), or a click before the load
+        # finished; a patient of its own, whose code nobody holds, rather than anyone else's
+        return ctx.start_session(visitor_code(None))
 
     # --- layout -------------------------------------------------------------
     gr.HTML("<header class='topbar'><span class='brand'>Attune</span>"
@@ -63,13 +107,15 @@ def build_patient_page(ctx: AppContext, gr) -> None:
     crisis = gr.HTML("", elem_id="crisis-banner", js_on_load=None)
     gr.Markdown(INTRO, elem_classes=["intro"])
 
-    ref_state = gr.State(None)       # this tab's SessionRef
+    ref_state = gr.State(None)       # this tab's SessionRef, or a Visitor until its session starts
     pieces_state = gr.State([])      # [{"music": {...}, "sources": [...]}] for this session
+    code_store = gr.BrowserState(None, storage_key=CODE_KEY, secret=CODE_SECRET)  # this browser's own code
 
+    your_code = gr.HTML("", elem_id="your-code", js_on_load=None)
     with gr.Accordion("Returning? Continue with your personal code", open=False, elem_id="code-box"):
         with gr.Row():
-            code = gr.Textbox(label="Personal code (from your clinician)", type="password",
-                              max_lines=1, elem_id="patient-code", scale=2)
+            code = gr.Textbox(label="Personal code", info="The code this page showed you, or one from your clinician",
+                              type="password", max_lines=1, elem_id="patient-code", scale=2)
             wanted = gr.Textbox(label="Session to continue (optional)", max_lines=1,
                                 placeholder="Leave empty for your latest session", elem_id="session-id", scale=2)
         code_btn = gr.Button("Continue my sessions", elem_id="code-btn")
@@ -81,7 +127,10 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                               feedback_options=None, placeholder="Say hello, or tell Attune how you feel.")
             box = gr.Textbox(label="Your message", placeholder="How are you feeling right now?", lines=2,
                              max_lines=8, elem_id="message", autofocus=True)
-            send = gr.Button("Send", variant="primary", elem_id="send")
+            with gr.Row(elem_classes=["send-row"]):
+                send = gr.Button("Send", variant="primary", elem_id="send", scale=2, min_width=120)
+                end_btn = gr.Button("End session", variant="secondary", elem_id="end-session", scale=1,
+                                    min_width=160)  # pixels: the words stay on one line on a phone
             notice = gr.HTML("", elem_id="notice", js_on_load=None)
             busy = gr.HTML("", elem_id="progress", js_on_load=None)
         with gr.Column(scale=2, min_width=280):
@@ -240,14 +289,28 @@ def build_patient_page(ctx: AppContext, gr) -> None:
                 concurrency_id="turn", show_progress="hidden", api_name="respond" if trigger == send.click else None,
                 api_visibility="public" if trigger == send.click else "private")
 
-    def continue_code(code_text: str, session_text: str, ref: SessionRef | None) -> dict:
+    def known_code(typed: str) -> tuple[str, str] | None:
+        """(the code as issued, its patient id) for a typed code, also tried in its canonical form.
+
+        The command line's shared local user is never reachable from a browser.
+        """
+        for candidate in dict.fromkeys([typed, codes.canonical_code(typed)]):
+            if candidate and candidate != LOCAL_PATIENT_CODE:
+                pid = ctx.store.patient_for_code(candidate, create=False)
+                if pid is not None:
+                    return candidate, pid
+        return None
+
+    def continue_code(code_text: str, session_text: str, ref: SessionRef | Visitor | None) -> dict:
         code_text, session_text = (code_text or "").strip(), (session_text or "").strip()
         if not code_text:
-            return {code_msg: views.status("Enter the personal code your clinician gave you.", "error")}
+            return {code_msg: views.status("Enter your personal code first.", "error")}
         try:
-            pid = ctx.store.patient_for_code(code_text, create=False)
-            if pid is None:
-                raise InputError("That code is not known here. Check it with your clinician.")
+            found = known_code(code_text)
+            if found is None:
+                raise InputError("That code is not known here. Check it is typed as it was shown, "
+                                 "or ask your clinician.")
+            code_text, pid = found
             if session_text:
                 new_ref = ctx.resume_session(session_text, code_text)  # refuses another patient's session
             else:
@@ -268,12 +331,37 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         msg = "Welcome back. Your conversation continues below." if history else "Welcome. Your new session has started."
         return {ref_state: new_ref, chat: history, pieces_state: pieces, music: views.pieces_panel(pieces, root),
                 pacer: views.pacer(last_bpm), code: "", code_msg: views.status(msg), crisis: "",
-                lib_state: entries, now: "", playlist_box: "", lib_msg: ""}
+                lib_state: entries, now: "", playlist_box: "", lib_msg: "", your_code: views.code_entered()}
 
     code_btn.click(continue_code, [code, wanted, ref_state],
                    [ref_state, chat, pieces_state, music, pacer, code, code_msg, crisis, lib_state, now,
-                    playlist_box, lib_msg],
+                    playlist_box, lib_msg, your_code],
                    concurrency_limit=limit, api_visibility="private")
+
+    # --- this browser's own patient, and ending a session ----------------------------
+    def start_visit(saved: Any) -> dict:
+        """On page load: this browser's code (kept, or made now and stored in the browser), shown."""
+        own = visitor_code(saved)
+        return {code_store: own if own != saved else gr.skip(), ref_state: Visitor(code=own),
+                your_code: views.code_line(own)}
+
+    blocks.load(start_visit, [code_store], [code_store, ref_state, your_code], concurrency_limit=limit,
+              api_visibility="private", show_progress="hidden")
+
+    def end_session(history: list, ref: SessionRef | Visitor | None) -> dict:
+        if not isinstance(ref, SessionRef):
+            return {notice: views.status("There is no session to end yet: say hello first.", "info")}
+        text, error = guarded(lambda: in_session(ref, lambda: service.end_session(ctx, ref)))
+        if error:
+            return {notice: error}
+        history = [{"role": m["role"], "content": m["content"]} for m in (history or [])]
+        history.append({"role": "assistant", "content": text})
+        # the next message starts a new session of the same patient, whatever code they came with
+        return {chat: history, ref_state: Visitor(patient_id=ref.patient_id), pieces_state: [],
+                notice: views.status(ENDED), busy: ""}
+
+    end_btn.click(end_session, [chat, ref_state], [chat, ref_state, pieces_state, notice, busy],
+                  concurrency_limit=limit, api_visibility="private", show_progress="hidden")
 
     def make_rate(phase: str):
         def rate(v, a, s, like, ref):
@@ -312,7 +400,7 @@ def build_patient_page(ctx: AppContext, gr) -> None:
         def call() -> str:
             with locks.held(ref.session_id):
                 r = service.add_heart_file(ctx, ref, path)
-            hr_value = r.get("heart_rate") or r.get("mean_hr") or r.get("bpm")
+            hr_value = r.get("heart_rate")
             extra = f" (average {float(hr_value):.0f} beats per minute)" if hr_value else ""
             return f"Heart file read and saved{extra}."
         return {signal_msg: attempt(call), ref_state: ref}

@@ -126,7 +126,7 @@ def baseline_words(shown: Mapping[str, Any]) -> str:
             "Later readings are compared with it.")
 
 
-def build_senses(ctx: AppContext, gr, ref_state, ensure: Callable[[SessionRef | None], SessionRef],
+def build_senses(ctx: AppContext, gr, ref_state, ensure: Callable[[Any], SessionRef],
                  locks: SessionLocks) -> None:
     """Lay out the facial-expression and EEG inputs (inside the current column) and wire their events."""
     limit = ctx.settings.gradio_concurrency

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 __all__ = ["file_url", "piece_card", "pieces_panel", "crisis_banner", "help_panel", "pacer",
            "progress", "status", "resource_line", "library_card", "now_playing", "playlist_panel",
-           "rating_change", "when"]
+           "rating_change", "when", "code_line", "code_entered"]
 
 FILE_ROUTE = "/gradio_api/file="  # Gradio 6 serves allowed paths here
 
@@ -70,6 +70,19 @@ def crisis_banner(resources: Iterable[Any], locale: str = "") -> str:
         "<p>Attune is an AI companion, not a crisis service. Please reach out to someone now.</p>"
         "</section>"
     )
+
+
+def code_line(code: str) -> str:
+    """This browser's own personal code, with an offer to write it down."""
+    return ("<p class='your-code' role='note'>Your personal code on this browser: "
+            f"<strong class='code' translate='no'>{_e(code)}</strong>. Write it down if you would like to come "
+            "back from another device: enter it under <em>Returning?</em> below.</p>")
+
+
+def code_entered() -> str:
+    """What the code line says once the person continued with a code they typed."""
+    return ("<p class='your-code' role='note'>You are continuing with the code you entered. This browser does "
+            "not keep it: enter it again next time.</p>")
 
 
 def help_panel(resources: Iterable[Any], locale: str = "") -> str:
