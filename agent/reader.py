@@ -30,15 +30,12 @@ targets ("faster but the one before was better").
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Literal, Optional
 
 import numpy as np
@@ -422,42 +419,17 @@ _READER: Optional[Reader] = None
 _LOCK = threading.Lock()
 
 
-def _cache_path(examples: list[Example]) -> Path:
-    import sklearn
-
-    from attune.agent.config import default_models_dir
-
-    blob = "\n".join(e.model_dump_json() for e in examples) + DATA_VERSION + sklearn.__version__
-    digest = hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
-    folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
-    return folder / f"reader-{digest}.joblib"
-
-
 def get_reader() -> Reader:
     """The process-wide reader: loaded from the disk cache, or fitted once and cached."""
     global _READER
     if _READER is None:
         with _LOCK:
             if _READER is None:
-                import joblib
+                from attune.knowledge.embedding import cached_fit
 
                 examples = load_examples()
-                path = _cache_path(examples)
-                reader = None
-                try:
-                    reader = joblib.load(path)  # our own file, written below from our own data
-                except Exception:  # noqa: BLE001 - absent, damaged or from another version: fit again
-                    reader = None
-                if not isinstance(reader, Reader):
-                    reader = Reader(examples)
-                    try:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                        joblib.dump(reader, tmp)
-                        os.replace(tmp, path)
-                    except OSError:
-                        pass  # a read-only cache only costs time
-                _READER = reader
+                key = DATA_VERSION + "\n" + "\n".join(e.model_dump_json() for e in examples)
+                _READER = cached_fit("reader", key, lambda: Reader(examples))
     return _READER
 
 

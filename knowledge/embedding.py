@@ -20,7 +20,7 @@ import numpy as np
 
 from attune.agent.errors import ModelUnavailable
 
-__all__ = ["MiniLMEmbedder", "get_embedder", "embed", "embed_cached", "MiniLMEmbeddingFunction", "DIMENSIONS",
+__all__ = ["MiniLMEmbedder", "get_embedder", "embed", "embed_cached", "cached_fit", "MiniLMEmbeddingFunction", "DIMENSIONS",
            "EMBEDDING_ID"]
 
 DIMENSIONS = 384
@@ -178,3 +178,37 @@ def MiniLMEmbeddingFunction() -> Any:  # noqa: N802 - reads as a class at call s
     if _chroma_cls is None:
         _chroma_cls = _chroma_function_class()
     return _chroma_cls()
+
+
+def cached_fit(name: str, key: str, fit: Any) -> Any:
+    """A model fitted on our own training data, loaded from a disk cache keyed by ``key`` or fitted and saved.
+
+    ``key`` must change whenever the data, the features or the library versions do
+    (callers hash their data with scikit-learn's version). The cache holds only
+    models of the team's own data and is written by this process; a damaged or
+    unreadable file is fitted again, a read-only folder only costs time.
+    """
+    import hashlib
+    import os
+
+    import joblib
+    import sklearn
+
+    from attune.agent.config import default_models_dir
+
+    digest = hashlib.sha256((key + EMBEDDING_ID + sklearn.__version__).encode("utf-8")).hexdigest()[:24]
+    folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
+    path = folder / f"{name}-{digest}.joblib"
+    try:
+        return joblib.load(path)
+    except Exception:  # noqa: BLE001 - absent, damaged or written by another version: fit again
+        pass
+    model = fit()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        joblib.dump(model, tmp)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return model

@@ -31,15 +31,22 @@ def session(ctx):
 
 
 def test_checkin_greets_discloses_ai_and_asks_consent(ctx, session, scripted):
-    scripted.model.enqueue(" after a long and heavy day")
     events, done = turn(ctx, session, "I had a rough day at work and I feel exhausted")
     assert kinds(events)[:2] == ["TurnStarted", "Screened"]
     assert [e.step for e in events if isinstance(e, StepChosen)] == ["checkin"]
     assert "AI" in done.reply and "not a therapist" in done.reply
     assert "keep notes" in done.reply and done.reply.count("?") == 1
-    assert "heavy day" in done.reply  # the model's words, inside the code's frame
-    assert scripted.model.calls[0]["prefill"].startswith("It sounds like you're feeling")
+    # the reason is the person's own words, turned to "you" by code (the small model invents reasons)
+    assert "because you had a rough day at work" in done.reply
+    assert not scripted.model.calls
     assert isinstance(events[-1], TurnDone) and done.action == "allow"
+
+
+def test_checkin_without_a_reason_lets_the_model_word_the_reflection(ctx, session, scripted):
+    scripted.model.enqueue(" and weighed down")
+    _, done = turn(ctx, session, "I feel so heavy and flat")
+    assert "weighed down" in done.reply  # the model's words, inside the code's frame
+    assert scripted.model.calls[0]["prefill"].startswith("It sounds like you're feeling")
 
 
 def test_explore_reflects_more_than_it_asks(ctx, session, scripted):

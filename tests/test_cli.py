@@ -67,7 +67,7 @@ def test_bad_setting_fails_at_start(tmp_path):
 
 def test_unreachable_llm_server_is_a_clear_notice_and_the_turn_goes_on(tmp_path):
     # no reason of the person's own to reflect, so the model is asked for the words
-    out = run_attune(["ask", "Everything is grey and heavy today"], tmp_path,
+    out = run_attune(["ask", "I feel so heavy and flat"], tmp_path,
                      env={"ATTUNE_LLM": "openai", "ATTUNE_LLM_TIMEOUT": "3",
                           "ATTUNE_OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
     err = out.stderr.decode()

@@ -17,8 +17,8 @@ messages: a court date, a dog that died, a manager piling on work):
 * multinomial logistic regression gives the emotion.
 
 Fitting at first use keeps the TSV files the single source of truth; the
-embeddings of the training rows come from a content-addressed disk cache, so
-only the first process after a data change pays the 10-20 s of embedding.
+fitted head is cached on disk by a hash of the data, so only the first
+process after a data change pays the fit (about half a minute).
 `warm_up()` lets a server pay the fit at start.
 """
 
@@ -123,7 +123,13 @@ def get_head() -> TextHead:
     if _HEAD is None:
         with _LOCK:
             if _HEAD is None:
-                _HEAD = TextHead()
+                from attune.knowledge.embedding import cached_fit
+
+                from .data import load_sentences
+
+                key = "mood-head-2\n" + "\n".join(f"{r.valence}\t{r.arousal}\t{r.emotion}\t{r.text}"
+                                                  for r in load_sentences())
+                _HEAD = cached_fit("mood-head", key, TextHead)
     return _HEAD
 
 
