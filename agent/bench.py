@@ -85,6 +85,28 @@ def _tokens_per_second(ctx) -> float:
     return round(len(tokenizer(text)["input_ids"]) / took, 1)
 
 
+READER_GOAL_P95_MS = 15.0
+
+
+def _reader_bench(rounds: int = 10) -> dict:
+    """Reading a message (intent, changes, goal, the person's words): first load, then ms per message."""
+    from .reader import get_reader, read
+
+    t0 = time.perf_counter()
+    get_reader()
+    first = time.perf_counter() - t0
+    messages = EXPLORE_MESSAGES + ["That was too slow, make the next one faster and brighter", "no piano please",
+                                   "could you play me something calm before bed?", "why start with sad music?"]
+    times = []
+    for _ in range(rounds):
+        for m in messages:
+            t = time.perf_counter()
+            read(m)
+            times.append((time.perf_counter() - t) * 1000)
+    return {"first_load_s": round(first, 2), "p50_ms": _pct(times, 50), "p95_ms": _pct(times, 95),
+            "messages": len(times), "goal_p95_ms": READER_GOAL_P95_MS, "ok": _pct(times, 95) <= READER_GOAL_P95_MS}
+
+
 def run_bench(sections: set[str] | None = None) -> dict:
     from .config import load_settings
     from .context import AppContext
@@ -101,6 +123,8 @@ def run_bench(sections: set[str] | None = None) -> dict:
     if want("mood"):
         from attune.tools.mood.bench import bench as mood_bench
         out["mood"] = mood_bench()
+    if want("reader"):
+        out["reader"] = _reader_bench()
     if want("senses"):
         from attune.tools.mood.eeg import bench_eeg
         from attune.tools.mood.face import bench_face
@@ -168,7 +192,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="run the performance benchmarks; prints JSON")
-    p.add_argument("--only", help="comma-separated sections: music,screening,mood,senses,retrieval,turn,concurrency")
+    p.add_argument("--only", help="comma-separated sections: music,screening,mood,reader,senses,retrieval,turn,concurrency")
     p.set_defaults(handler=cmd_bench)
 
 

@@ -37,6 +37,7 @@ class SessionState(BaseModel):
     avoid_instruments: list[str] = Field(default_factory=list)
     music_prefs: dict = Field(default_factory=dict)  # agent.music_prefs.MusicPrefs as JSON
     consent_asked: int = 0  # how many times the notes question has been asked
+    consent_turn: int = 0  # the turn whose reply last asked it (only the next message answers it)
     used_lines: list[str] = Field(default_factory=list)  # code-worded sentences already said this session
     last_piece: dict | None = None
     pieces: int = 0

@@ -25,6 +25,7 @@ __all__ = ["reflect", "feeling_word", "reason_sentence", "SYSTEM_TEMPLATE"]
 SYSTEM_TEMPLATE = ("You are {name}, a {tone} AI companion for music and relaxation, not a therapist. "
                    "Reply with one short sentence that reflects the feeling and meaning of what the person "
                    "said, in your own words. Never give medical advice. [{canary}]")
+_REASON_IN_MODEL = re.compile(r"\b(?:because|about|since|over|after|with)\b(.+)", re.IGNORECASE)
 _FEELING_SAID = re.compile(r"\b(feel|feeling|felt|feels)\b", re.IGNORECASE)
 
 
@@ -42,6 +43,10 @@ def reason_sentence(feeling: str, reading: Reading) -> str | None:
     if not about or _FEELING_SAID.search(about) or len(about.split()) > 16:
         return None  # "feeling low because you feel low" says nothing; a long clause reads badly
     words = second_person(about)
+    if words and feeling.split()[0].lower() in words.lower() and " about " in f" {words} ":
+        words = words.split(" about ", 1)[1]  # "you're anxious about a meeting tomorrow" -> "a meeting tomorrow"
+        if len(words.split()) >= 2:
+            return f"It sounds like you're feeling {feeling} about {words}."
     if not words or feeling.split()[0].lower() in words.lower():
         return None
     words = words[0].lower() + words[1:] if not words[:2].isupper() else words
@@ -89,10 +94,9 @@ def reflect(ctx, state, profile, history: list[dict], text: str, mood: dict, rea
         yield Notice(str(exc))
     continuation = "".join(parts)
     sentence = finish_reflection(opening, continuation, allow_empty=feeling is not None)
-    if sentence and "because" in continuation.lower():
-        own_reason = continuation.lower().split("because", 1)[1]
-        if not grounded(own_reason, recent):
-            sentence = None  # a reason the person never gave
+    reason = _REASON_IN_MODEL.search(continuation)
+    if sentence and reason and not grounded(reason.group(1), recent):
+        sentence = None  # a reason the person never gave ("... about yourself", "... because of work")
     if sentence and (sentence in state.used_lines or _against_mood(sentence, mood)):
         sentence = None
     if sentence:

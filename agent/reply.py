@@ -63,12 +63,12 @@ def grounded(continuation: str, conversation: str) -> bool:
     """True when most of the model's content words come from what the person said.
 
     A reason the person never gave ("maybe because the exam was expensive") is
-    an invention; at least half of the reason's content words (by their first
+    an invention; at least 60 % of the reason's content words (by their first
     four letters) must appear in the recent conversation.
     """
     said = _stems(conversation)
     own = _stems(continuation)
-    return bool(own) and len(own & said) / len(own) >= 0.5
+    return bool(own) and len(own & said) / len(own) >= 0.6
 
 
 def finish_reflection(prefill: str, continuation: str, allow_empty: bool = False) -> str | None:
@@ -146,18 +146,18 @@ def fallback_reflection(message: str, feeling: str, turn: int, reading=None, use
         options = [
             f"It sounds like {about} is on your mind, and you're feeling {feeling}.",
             f"It sounds like you're feeling {feeling}, with {about} on your mind.",
-            f"I'm hearing that {about} matters a lot here, and it leaves you feeling {feeling}.",
+            f"It sounds like {about} matters a lot here, and it leaves you feeling {feeling}.",
         ]
     elif about:
         options = [
             f"It sounds like {about}, and that leaves you feeling {feeling}.",
             f"So {about}, and you're left feeling {feeling}.",
-            f"I'm hearing that {about}, and you're feeling {feeling} with it.",
+            f"It sounds like {about}, and you're feeling {feeling} with it.",
         ]
     else:
         options = [
             f"It sounds like you're feeling {feeling} right now.",
-            f"I'm hearing something {feeling} in what you wrote.",
+            f"It sounds like part of you feels {feeling} right now.",
             f"It seems you're feeling {feeling} at the moment.",
             f"You're feeling {feeling}, and it makes sense to take a moment with that.",
         ]

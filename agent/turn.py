@@ -190,10 +190,11 @@ def _consent_question(first: bool) -> str:
 
 
 def _ask_consent(t: Turn) -> str:
-    """The notes question, asked alongside the reply (never as a gate), at most twice a session."""
-    if t.state.consent_store is not None or t.state.consent_asked >= 2:
+    """The notes question, asked alongside the reply (never as a gate), once a session (unanswered: no notes)."""
+    if t.state.consent_store is not None or t.state.consent_asked >= 1:
         return ""
     t.state.consent_asked += 1
+    t.state.consent_turn = t.state.turns
     t.state.questions += 1
     return _consent_question(t.step == "checkin")
 
@@ -308,6 +309,8 @@ def step_compose(t: Turn) -> Iterator[Event]:
     cite = f" (Guidance: {t.sources[0]['title']}.)" if t.sources else ""
     if t.first:
         yield _say(t, _greeting(t))
+    if t.reading.about and not t.state.crisis_mode:  # they said how they are as well as what they want
+        yield from _reflection(t)
     yield _say(t, f"{lead}{paced} Listen at a comfortable volume and stop it any time.{cite} "
                   "Afterwards, tell me how it felt.")
     if t.state.crisis_mode:
@@ -319,7 +322,7 @@ def step_compose(t: Turn) -> Iterator[Event]:
 def _passage_gist(text: str, sentences: int = 2) -> str:
     """The first sentences of a passage, without its Markdown."""
     plain = re.sub(r"[#*_`>]+", "", text).strip()
-    parts = re.split(r"(?<=[.!?])\s+", plain)
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", plain) if not p.endswith("?")]  # answers, not the doc's questions
     return " ".join(parts[:sentences]).strip()
 
 
@@ -330,7 +333,8 @@ def step_why(t: Turn) -> Iterator[Event]:
         top = t.sources[0]
         t.reply = f"{_passage_gist(top['text'])} (Guidance: {top['title']} [{top['id']}].)"
         if piece.get("why"):
-            t.reply += " For your last piece, the 'Why this music' notes beside it list each choice."
+            t.reply += " For your last piece: " + " ".join(piece["why"][1:3]) + \
+                " The full list is in the 'Why this music' notes beside it."
     elif piece.get("why"):
         t.reply = "Here's why this music. " + " ".join(piece["why"][:3])
     else:
@@ -387,7 +391,9 @@ def step_talk(t: Turn) -> Iterator[Event]:
         thanks = ("Thank you. I'll keep our notes encrypted, and you can ask for them to be deleted at any time."
                   if t.state.consent_store else "That's fine: I won't keep this conversation once we finish.")
         yield _say(t, thanks)
-        yield _say(t, _question(t))
+        # an invitation, not another question: a bare yes or no has nothing to reflect yet
+        yield _say(t, "I'm here when you want to talk about how things are, and I can make some music whenever "
+                      "you like.")
         return
     yield from _reflection(t)
     if t.step == "offer_music":
@@ -483,11 +489,14 @@ def _understand(t: Turn) -> None:
     s = t.state
     if r.goal and t.verdict.action == "allow":
         s.goal = GOALS[r.goal]
-    if s.consent_store is None and s.consent_asked and r.intent in {"yes", "no"}:
+    if s.consent_store is None and s.consent_turn == s.turns - 1 and r.intent in {"yes", "no"}:
         s.consent_store = r.intent == "yes"
-        t.consent_answer = True
-        t.reading = Reading(intent="talk", confidence=r.confidence, about=r.about, about_kind=r.about_kind)
-        return
+        if r.probs.get("music", 0.0) + r.probs.get("feedback", 0.0) < 0.25:
+            t.consent_answer = True
+            t.reading = Reading(intent="talk", confidence=r.confidence, about=r.about, about_kind=r.about_kind)
+            return
+        # "yes, go for it, make it upbeat": the answer and a request for music in one message
+        t.reading = r = read(t.text).model_copy(update={"intent": "music", "rule": "consent and request"})
     if r.intent in {"music", "feedback"} and (r.asks_change or r.intent == "music"):
         last = (s.last_piece or {}).get("measures")
         prefs, notes = apply_feedback(MusicPrefs.model_validate(s.music_prefs or {}), r.changes, r.drop, r.use,
