@@ -25,7 +25,7 @@ __all__ = ["reflect", "feeling_word", "reason_sentence", "SYSTEM_TEMPLATE"]
 SYSTEM_TEMPLATE = ("You are {name}, a {tone} AI companion for music and relaxation, not a therapist. "
                    "Reply with one short sentence that reflects the feeling and meaning of what the person "
                    "said, in your own words. Never give medical advice. [{canary}]")
-_REASON_IN_MODEL = re.compile(r"\b(?:because|about|since|over|after|with)\b(.+)", re.IGNORECASE)
+_REASON_IN_MODEL = re.compile(r"\b(?:because|about)\b(.+)", re.IGNORECASE)
 _FEELING_SAID = re.compile(r"\b(feel|feeling|felt|feels)\b", re.IGNORECASE)
 
 
@@ -96,7 +96,7 @@ def reflect(ctx, state, profile, history: list[dict], text: str, mood: dict, rea
     sentence = finish_reflection(opening, continuation, allow_empty=feeling is not None)
     reason = _REASON_IN_MODEL.search(continuation)
     if sentence and reason and not grounded(reason.group(1), recent):
-        sentence = None  # a reason the person never gave ("... about yourself", "... because of work")
+        sentence = None  # a reason the person never gave ("... about yourself")
     if sentence and (sentence in state.used_lines or _against_mood(sentence, mood)):
         sentence = None
     if sentence:
