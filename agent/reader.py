@@ -344,7 +344,6 @@ class Reader:
         self.about = _Linear(_fit(cx, labels, c=2.0), n)
         kx = hstack([csr_matrix(embed_cached(kinds, "reader-kinds")), self.vectorizer.transform(kinds)]).tocsr()
         self.kind = _Linear(_fit(kx, kind_labels, c=2.0), n)
-        self.vectorizer.dtype = np.float32
 
     # -- reading
 

@@ -32,9 +32,6 @@ from .text import clean_message
 
 __all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE", "Turn", "STEPS", "close_text", "remember_session"]
 
-HISTORY_TURNS = 4
-
-
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -293,6 +290,11 @@ def _music_lead(t: Turn, music: dict) -> str:
 def step_compose(t: Turn) -> Iterator[Event]:
     from .music_step import compose_for_turn
 
+    # what does not depend on the piece reaches the page while the piece is composed and rendered
+    if t.first:
+        yield _say(t, _greeting(t))
+    if t.reading.about and not t.state.crisis_mode:  # they said how they are as well as what they want
+        yield from _reflection(t)
     args = {"start": [t.mood["valence"], t.mood["arousal"]], "goal": t.state.goal[2] if t.state.goal else None,
             "prefs": t.state.music_prefs, "crisis_mode": t.state.crisis_mode}
     yield ToolCalled(name="compose_music", arguments=args)
@@ -307,10 +309,6 @@ def step_compose(t: Turn) -> Iterator[Event]:
     paced = (f" It is paced for slow breathing, about {music['breaths_per_minute']:g} breaths a minute: "
              "breathe in as it swells and out as it eases.") if music["breaths_per_minute"] else ""
     cite = f" (Guidance: {t.sources[0]['title']}.)" if t.sources else ""
-    if t.first:
-        yield _say(t, _greeting(t))
-    if t.reading.about and not t.state.crisis_mode:  # they said how they are as well as what they want
-        yield from _reflection(t)
     yield _say(t, f"{lead}{paced} Listen at a comfortable volume and stop it any time.{cite} "
                   "Afterwards, tell me how it felt.")
     if t.state.crisis_mode:

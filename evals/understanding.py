@@ -23,7 +23,6 @@ they are scored, never trained on or patched in (README, "Measured").
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import tempfile
 from importlib import resources
@@ -68,7 +67,11 @@ def _quadrant_ok(valence: float, arousal: float, quadrant: str) -> bool:
 
 
 def piece_measures(plan: dict, seconds: float | None = None) -> dict[str, Any]:
-    """Audible measures of a stored plan: mean tempo, major share, register, loudness, length, instruments."""
+    """Audible measures of a stored plan: mean tempo, major share, register, loudness, length, instruments.
+
+    Written apart from ``attune.agent.music_prefs.measures`` on purpose: the yardstick
+    of the evaluation does not share code with what it measures.
+    """
     segs = plan["segments"]
     weights = [s["duration_s"] for s in segs]
     total = sum(weights) or 1.0

@@ -183,8 +183,8 @@ def MiniLMEmbeddingFunction() -> Any:  # noqa: N802 - reads as a class at call s
 def cached_fit(name: str, key: str, fit: Any) -> Any:
     """A model fitted on our own training data, loaded from a disk cache keyed by ``key`` or fitted and saved.
 
-    ``key`` must change whenever the data, the features or the library versions do
-    (callers hash their data with scikit-learn's version). The cache holds only
+    ``key`` must change whenever the data or the features do; the embedding model
+    and scikit-learn's version are added to it here. The cache holds only
     models of the team's own data and is written by this process; a damaged or
     unreadable file is fitted again, a read-only folder only costs time.
     """

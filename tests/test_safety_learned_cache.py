@@ -29,6 +29,8 @@ def test_a_second_layer_reuses_the_cached_exemplar_embeddings(monkeypatch, tmp_p
     cached = list(tmp_path.glob("safety-exemplars-*.npy"))
     assert len(cached) == 1 and np.load(cached[0]).shape == first._matrix.shape
 
+    text = prepare("I keep thinking everyone would be better off without me")
+    expected = first.predict([text])[0].probs
     sizes: list[int] = []
     real = embedding.embed
 
@@ -39,8 +41,7 @@ def test_a_second_layer_reuses_the_cached_exemplar_embeddings(monkeypatch, tmp_p
     monkeypatch.setattr(embedding, "embed", counting)
     second = LearnedLayer(exemplars_path=_small(tmp_path)).fit()
     assert sizes == [], "the exemplars were embedded again"
-    text = prepare("I keep thinking everyone would be better off without me")
-    assert second.predict([text])[0].probs == first.predict([text])[0].probs
+    assert second.predict([text])[0].probs == expected
     assert sizes == [1]  # only the new message
 
 

