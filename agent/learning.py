@@ -17,7 +17,7 @@ from typing import Any
 
 from .context import AppContext, SessionRef
 
-__all__ = ["ARMS", "choose", "update", "reward_from", "record_outcome", "explain_learning"]
+__all__ = ["ARMS", "choose", "update", "measured_change", "reward_from", "record_outcome", "explain_learning"]
 
 ARMS: dict[str, list[str]] = {
     "family": ["piano", "strings", "harp", "guitar", "pad", "flute"],
@@ -57,29 +57,47 @@ def update(memory: dict, context: str, choice: dict[str, str], reward: float) ->
             table[dim][opt][1] += 1.0 - reward
 
 
-def reward_from(pre: dict, post: dict) -> float | None:
-    """0..1 from the change between ratings before and after a piece, and liking."""
+def measured_change(pre: dict, post: dict) -> float | None:
+    """-1..+1 from the change between a before and an after rating (SUDS down, SAM valence up).
+
+    None without a before rating: an after rating alone says how the person
+    feels, not that the piece changed it, so it is never counted as help.
+    """
     parts = []
     if pre.get("suds") is not None and post.get("suds") is not None:
         parts.append(max(-1.0, min(1.0, (pre["suds"] - post["suds"]) / 4.0)))  # 4 SUDS points = full credit
     if pre.get("sam_valence") is not None and post.get("sam_valence") is not None:
         parts.append(max(-1.0, min(1.0, (post["sam_valence"] - pre["sam_valence"]) / 3.0)))
+    return round(sum(parts) / len(parts), 3) if parts else None
+
+
+def reward_from(pre: dict, post: dict) -> float | None:
+    """0..1 for the bandit: the measured change and how much the person liked the piece (1-5 around 3)."""
+    parts = []
+    change = measured_change(pre, post)
+    if change is not None:
+        parts.append(change)
     if post.get("liking") is not None:
-        parts.append((post["liking"] - 3.0) / 2.0)  # liking 1-5 around 3
+        parts.append((post["liking"] - 3.0) / 2.0)
     if not parts:
         return None
     return round(0.5 + 0.5 * sum(parts) / len(parts), 3)
 
 
-def explain_learning(memory: dict, context: str) -> str | None:
-    """A plain sentence on what has helped, once there is evidence."""
+def explain_learning(memory: dict, context: str, family: str | None = None) -> str | None:
+    """A plain sentence on what has helped, once there is evidence, and only about this piece's family.
+
+    The sentence is a reason for *this* piece, so it is said only when the
+    family chosen for it is the one that has helped most ("Harp has helped
+    you most" under a violin piece would be untrue).
+    """
     table = memory.get("bandit", {}).get(context, {}).get("family", {})
     rated = {k: v for k, v in table.items() if v[0] + v[1] > 2.5}
     if not rated:
         return None
     best, (a, b) = max(rated.items(), key=lambda kv: kv[1][0] / (kv[1][0] + kv[1][1]))
     n = round(a + b - 2)
-    if a / (a + b) <= 0.5:
+    if a / (a + b) <= 0.5 or (family is not None and family != best):
         return None
     return (f"{FAMILY_LABEL.get(best, best).capitalize()} has helped you most so far "
             f"(from {n} rated piece{'s' if n != 1 else ''}), so I leaned toward it.")
@@ -100,7 +118,8 @@ def record_outcome(ctx: AppContext, ref: SessionRef, phase: str, rating: dict, p
     memory = ctx.store.patient_data(ref.patient_id)
     update(memory, piece.get("context", "calming"), piece["choice"], reward)
     helped = memory.setdefault("helped", [])
-    helped.append({"piece_id": piece_id, "reward": reward, "choice": piece["choice"]})
+    helped.append({"piece_id": piece_id, "reward": reward, "choice": piece["choice"],
+                   "measured": measured_change(pre or {}, rating) is not None})
     del helped[:-50]
     ctx.store.set_patient_data(ref.patient_id, memory)
-    return {"reward": reward, "choice": piece["choice"]}
+    return {"reward": reward, "choice": piece["choice"], "measured": helped[-1]["measured"]}

@@ -7,7 +7,9 @@ the same stored file (nothing is rendered again) and records a listen;
 ``more_like_this`` composes the stored plan again with a new seed (same key,
 tempi, arc, instruments and limits; new notes); ``wind_down_playlist`` makes
 three pieces on a falling arousal arc and joins them into one MP3;
-``helped`` orders pieces by benefit for the clinician console. A piece id of
+``helped`` orders pieces by measured change (before against after; an
+after-only rating is not an improvement, and liking is shown apart) for the
+clinician console. A piece id of
 another patient is refused with the same words as a missing one.
 
 What it leaves out: deleting single pieces (erasure is per patient), rating
@@ -25,7 +27,7 @@ from typing import Any
 
 from .context import AppContext, SessionRef
 from .errors import InputError, StorageError
-from .learning import reward_from
+from .learning import measured_change
 from .music_step import choose_instruments, session_limits, store_piece
 from .policy import SessionState
 
@@ -62,7 +64,7 @@ class LibraryEntry:
     pre: dict | None  # the latest rating pair around this piece
     post: dict | None
     change: dict[str, float]  # valence, arousal, suds
-    benefit: float | None  # -1 .. +1, mean over every rated listen (0: no change)
+    benefit: float | None  # -1 .. +1, mean measured change over listens rated before and after (0: none)
     times_rated: int
     parent_id: str | None = None  # set on a "more like this" piece
     playlist: dict | None = None  # {"id", "name", "position", "of", "file"} on a playlist piece
@@ -110,8 +112,7 @@ def _pairs(ratings: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
 
 
 def _benefit(pre: dict, post: dict) -> float | None:
-    reward = reward_from(pre, post)  # 0..1, 0.5 is no change
-    return None if reward is None else round(2 * reward - 1, 3)
+    return measured_change(pre, post)  # -1..+1; None for an after-only rating (not an improvement)
 
 
 def _summary(plan: dict) -> dict[str, Any]:

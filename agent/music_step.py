@@ -156,7 +156,7 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
     why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
            + (" and your own ratings, which count most" if rated else "") + "."]
     why += plan.explain()
-    learned = explain_learning(memory, context)
+    learned = explain_learning(memory, context, choice["family"])
     why.append(learned or f"This time I tried {FAMILY_LABEL.get(choice['family'], choice['family'])}; "
                           "your ratings afterwards teach me what helps you.")
     if avoid:

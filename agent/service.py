@@ -60,7 +60,14 @@ def rate(ctx: AppContext, ref: SessionRef, phase: str, *, sam_valence: float | N
     from .learning import record_outcome  # lazily: only when a piece is rated
 
     outcome = record_outcome(ctx, ref, phase, data, piece_id)
-    return {"stored": True, "phase": phase, "piece_id": piece_id, "outcome": outcome}
+    measured = None
+    if phase == "post":  # an after rating measures a change only against a before rating of the same piece
+        from .learning import measured_change
+
+        pre = next((r for r in reversed(ctx.store.ratings(ref.patient_id, ref.session_id)[:-1])
+                    if r["phase"] == "pre" and r.get("piece_id") in (piece_id, None)), None)
+        measured = pre is not None and measured_change(pre, data) is not None
+    return {"stored": True, "phase": phase, "piece_id": piece_id, "outcome": outcome, "measured": measured}
 
 
 def add_heart_rate(ctx: AppContext, ref: SessionRef, bpm: float) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from attune.agent import service
-from attune.agent.learning import choose, explain_learning, reward_from, update
+from attune.agent.learning import choose, explain_learning, measured_change, reward_from, update
 from attune.agent.turn import collect, run_turn
 
 
@@ -23,6 +23,8 @@ def test_choice_follows_rewards():
     assert after["harp"] > 150 and after["harp"] > 2 * before["harp"]  # untried options still get explored
     assert after["piano"] < before["piano"]
     assert "Harp has helped you most" in explain_learning(memory, "calming")
+    assert "Harp has helped you most" in explain_learning(memory, "calming", "harp")
+    assert explain_learning(memory, "calming", "strings") is None  # never said under a violin piece
 
 
 def test_contexts_do_not_mix():
@@ -39,6 +41,11 @@ def test_contexts_do_not_mix():
 ], ids=["suds-down", "suds-up", "no-change", "nothing-rated"])
 def test_reward_from_ratings(pre, post, expected):
     assert reward_from(pre, post) == expected
+
+
+def test_an_after_only_rating_measures_no_change():
+    assert measured_change({}, {"suds": 2, "sam_valence": 8, "liking": 5}) is None
+    assert measured_change({"suds": 6}, {"suds": 2}) == 1.0
 
 
 def test_ratings_after_a_piece_update_this_patient_only(ctx):

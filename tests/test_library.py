@@ -219,6 +219,23 @@ def test_helped_orders_by_benefit_with_unrated_last(lib_ctx):
     assert rows[0][0] == "★" and rows[0][7] == "6 → 1 (-5)" and rows[2][1] == "not rated"
 
 
+def test_an_after_only_rating_never_ranks_as_help(lib_ctx):
+    """Liked 5 of 5 with no rating before is not an improvement; a measured SUDS drop ranks first."""
+    ref = lib_ctx.start_session("patient-a")
+    liked, measured = (_record(lib_ctx, ref, seed=s) for s in (1, 2))
+    service.rate(lib_ctx, ref, "post", suds=1, sam_valence=9, liking=5, piece_id=liked)
+    service.rate(lib_ctx, ref, "pre", suds=6, piece_id=measured)
+    result = service.rate(lib_ctx, ref, "post", suds=4, liking=2, piece_id=measured)
+    assert result["measured"] is True
+    order = library.helped(lib_ctx.store, ref.patient_id, "clinician:dr-lee")
+    assert [e.id for e in order] == [measured, liked]
+    assert order[0].benefit == 0.5 and order[1].benefit is None
+    from attune.ui.console import helped_rows
+
+    rows = helped_rows(order)
+    assert rows[1][1] == "after only" and rows[1][10] == "5"  # liking shown apart from the change
+
+
 @pytest.mark.parametrize("action", ["favourite", "replay", "more_like_this"])
 @pytest.mark.parametrize("whose", ["other-patient", "unknown-id"])
 def test_another_patients_piece_is_refused(lib_ctx, action, whose):

@@ -97,10 +97,10 @@ def test_two_browsers_without_a_code_are_two_patients(browser, server):
     a.locator("#music audio").first.wait_for(timeout=240_000)
     wait_for_turn(a)
     a.get_by_role("button", name="Save: before the music").click()
-    a.locator("#rate-msg").get_by_text("Saved how you feel before the music.").wait_for()
+    a.locator("#rate-msg").get_by_text("Saved how you feel before this piece.").wait_for()
     a.get_by_text("5", exact=True).last.click()  # liking: very much
     a.get_by_role("button", name="Save: after the music").click()
-    a.locator("#rate-msg").get_by_text("Saved how you feel after the music.").wait_for()
+    a.locator("#rate-msg").get_by_text("Saved how you feel after this piece.").wait_for()
     _shot(a, "anonymous-desktop")
     a.get_by_role("button", name="End session").click()
     a.locator("#notice").get_by_text("Your session has ended.").wait_for()

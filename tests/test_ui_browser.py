@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.ui_helpers import SHOTS, chat_text, echo_backend, has_learning, last_reply, running_app, send, wait_for_turn
+from tests.ui_helpers import SHOTS, chat_text, echo_backend, last_reply, running_app, send, wait_for_turn
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -87,17 +87,39 @@ def test_every_input_has_a_label_and_help_is_at_the_top(page):
     assert page.get_by_role("link", name="Get help now (always here)").is_visible()  # reachable after scrolling
 
 
-@pytest.mark.xfail(not has_learning(), reason="service.rate imports attune.agent.learning, not written yet",
-                   strict=False)
-def test_a_patient_rates_before_and_after(page, server):
+def test_a_rating_belongs_to_the_piece_and_the_sliders_reset(page, server):
     _, ctx = server
     send(page, "hello")
     wait_for_turn(page)
+    send(page, "I'm feeling tense. Could you play me some calm music?")
+    page.locator("#music audio").first.wait_for(timeout=180_000)
+    wait_for_turn(page)
+    assert "Piece 1" in page.locator("#rate-for").inner_text() or \
+        page.get_by_label("This rating is for").input_value().startswith("Piece 1")
+    mood = page.locator("#sam-valence input[type=number]")
+    mood.fill("3")
+    mood.press("Enter")
     page.get_by_role("button", name="Save: before the music").click()
-    page.locator("#rate-msg").get_by_text("Saved how you feel before the music.").wait_for()
-    page.get_by_text("5", exact=True).last.click()  # liking: very much
+    page.locator("#rate-msg").get_by_text("Saved how you feel before this piece.").wait_for()
+    page.wait_for_function("document.querySelector('#sam-valence input[type=number]').value === '5'")
+    mood.fill("6")
+    mood.press("Enter")
+    page.locator("#liking").get_by_text("5", exact=True).click()  # liking: very much
     page.get_by_role("button", name="Save: after the music").click()
-    page.locator("#rate-msg").get_by_text("Saved how you feel after the music.").wait_for()
+    page.locator("#rate-msg").get_by_text("Saved how you feel after this piece. Thank you.").wait_for()
+    mine = [p["id"] for p in ctx.store.list_patients("test")
+            if any(r["sam_valence"] == 3 for r in ctx.store.ratings(p["id"]))]
+    assert len(mine) == 1  # this browser's patient
+    piece = ctx.store.pieces(mine[0])[-1]
+    ratings = [(r["phase"], r["sam_valence"], r["piece_id"]) for r in ctx.store.ratings(mine[0])]
+    assert ratings == [("pre", 3, piece["id"]), ("post", 6, piece["id"])]
+
+
+def test_an_after_only_rating_says_it_measured_no_change(page):
+    send(page, "hello")
+    wait_for_turn(page)
+    page.get_by_role("button", name="Save: after the music").click()
+    page.locator("#rate-msg").get_by_text("not what the piece changed", exact=False).wait_for()
 
 
 def test_a_bad_heart_rate_gets_a_clear_message(page):

@@ -80,7 +80,7 @@ def scratch_context(ctx: AppContext, profile) -> AppContext:
     return AppContext(settings=settings, store=open_store(settings), backend=ctx.backend, extras=dict(ctx.extras))
 
 
-HELPED_HEADERS = ["★", "Benefit", "Made", "Piece", "Key", "Tempo (BPM)", "Instruments", "Distress (SUDS)",
+HELPED_HEADERS = ["★", "Measured change", "Made", "Piece", "Key", "Tempo (BPM)", "Instruments", "Distress (SUDS)",
                   "Mood (SAM)", "Energy (SAM)", "Liked (1-5)", "Times rated"]
 _HELPED_WIDTHS = ["36px", "84px", "140px", "90px", "150px", "84px", "170px", "110px", "100px", "100px", "64px",
                   "64px"]
@@ -99,7 +99,8 @@ def helped_rows(entries: list) -> list[list]:
     for e in entries:
         tempo = "" if not e.tempo_bpm else f"{e.tempo_bpm[0]:.0f}–{e.tempo_bpm[1]:.0f}"
         liked = (e.post or {}).get("liking")
-        rows.append(["★" if e.favourite else "", "not rated" if e.benefit is None else f"{e.benefit:+.2f}",
+        unmeasured = "after only" if e.post and not e.pre else "not rated"  # an after rating alone measures nothing
+        rows.append(["★" if e.favourite else "", unmeasured if e.benefit is None else f"{e.benefit:+.2f}",
                      _when(e.created_at), _short(e.id), e.key, tempo, ", ".join(dict.fromkeys(e.instruments.values())),
                      _before_after(e, "suds", "suds"), _before_after(e, "sam_valence", "valence"),
                      _before_after(e, "sam_arousal", "arousal"), "" if liked is None else f"{liked:g}",

@@ -137,7 +137,10 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
             pacer = gr.HTML("", elem_id="pacer", js_on_load=None)
             music = gr.HTML("", elem_id="music", js_on_load=None)
             with gr.Accordion("Quick mood check", open=True, elem_id="mood-check"):
-                gr.Markdown("Before and after a piece, move the sliders to how you feel right now.")
+                gr.Markdown("Before you play a piece, and again after, move the sliders to how you feel right "
+                            "now and save. Both ratings together show what the piece changed.")
+                rate_for = gr.Dropdown([], value=None, label="This rating is for", elem_id="rate-for",
+                                       info="The newest piece is chosen; pick another to rate it instead.")
                 val = gr.Slider(1, 9, value=5, step=1, label="Mood: 1 very unhappy, 9 very happy",
                                 elem_id="sam-valence")
                 aro = gr.Slider(1, 9, value=5, step=1, label="Energy: 1 very calm, 9 very wound up",
@@ -270,6 +273,8 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
                         history.append({"role": "assistant",
                                         "content": "Your piece is ready under **Your music**. Rate how you feel "
                                                    "before you press play, and again after."})
+                        out[rate_for] = gr.update(choices=views.rating_choices(pieces),
+                                                  value=ev.music.get("piece_id"))
                         out.update({pieces_state: pieces, music: views.pieces_panel(pieces, root),
                                     pacer: views.pacer(ev.music.get("breaths_per_minute"))})
                         if shown is not None:  # a library on screen gets the new piece at the top
@@ -283,7 +288,7 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
             history[-1]["content"] = f"⚠️ {UNEXPECTED}"
             yield {chat: history, box: message, busy: ""}
 
-    turn_outputs = [box, chat, ref_state, pieces_state, music, busy, crisis, pacer, notice, lib_state]
+    turn_outputs = [box, chat, ref_state, pieces_state, music, busy, crisis, pacer, notice, lib_state, rate_for]
     for trigger in (send.click, box.submit):
         trigger(respond, [box, chat, ref_state, pieces_state, lib_state], turn_outputs, concurrency_limit=limit,
                 concurrency_id="turn", show_progress="hidden", api_name="respond" if trigger == send.click else None,
@@ -331,11 +336,13 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
         msg = "Welcome back. Your conversation continues below." if history else "Welcome. Your new session has started."
         return {ref_state: new_ref, chat: history, pieces_state: pieces, music: views.pieces_panel(pieces, root),
                 pacer: views.pacer(last_bpm), code: "", code_msg: views.status(msg), crisis: "",
-                lib_state: entries, now: "", playlist_box: "", lib_msg: "", your_code: views.code_entered()}
+                lib_state: entries, now: "", playlist_box: "", lib_msg: "", your_code: views.code_entered(),
+                rate_for: gr.update(choices=views.rating_choices(pieces),
+                                    value=pieces[-1]["music"]["piece_id"] if pieces else None)}
 
     code_btn.click(continue_code, [code, wanted, ref_state],
                    [ref_state, chat, pieces_state, music, pacer, code, code_msg, crisis, lib_state, now,
-                    playlist_box, lib_msg, your_code],
+                    playlist_box, lib_msg, your_code, rate_for],
                    concurrency_limit=limit, api_visibility="private")
 
     # --- this browser's own patient, and ending a session ----------------------------
@@ -358,28 +365,37 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
         history.append({"role": "assistant", "content": text})
         # the next message starts a new session of the same patient, whatever code they came with
         return {chat: history, ref_state: Visitor(patient_id=ref.patient_id), pieces_state: [],
-                notice: views.status(ENDED), busy: ""}
+                notice: views.status(ENDED), busy: "", rate_for: gr.update(choices=[], value=None)}
 
-    end_btn.click(end_session, [chat, ref_state], [chat, ref_state, pieces_state, notice, busy],
+    end_btn.click(end_session, [chat, ref_state], [chat, ref_state, pieces_state, notice, busy, rate_for],
                   concurrency_limit=limit, api_visibility="private", show_progress="hidden")
 
     def make_rate(phase: str):
-        def rate(v, a, s, like, ref):
+        def rate(v, a, s, like, piece_id, ref):
             ref = ensure(ref)
+            saved: list[str] = []
 
             def call() -> str:
-                # no piece id: the service rates the session's current piece (the newest, or one replayed)
+                # without a chosen piece the service rates the session's current one (the newest, or a replay)
                 with locks.held(ref.session_id):  # a self-rating joins the session's state, as readings do
-                    service.rate(ctx, ref, phase, sam_valence=v, sam_arousal=a, suds=s,
-                                 liking=(float(like) if like and phase == "post" else None))
-                return ("Saved how you feel before the music." if phase == "pre"
-                        else "Saved how you feel after the music. Thank you.")
-            return {rate_msg: attempt(call), ref_state: ref}
+                    r = service.rate(ctx, ref, phase, sam_valence=v, sam_arousal=a, suds=s, piece_id=piece_id or None,
+                                     liking=(float(like) if like and phase == "post" else None))
+                saved.append(r.get("piece_id") or "")
+                if phase == "pre":
+                    return "Saved how you feel before this piece. After listening, rate again and save."
+                if not r.get("measured"):
+                    return ("Saved how you feel after this piece. With no rating from before it, this shows how "
+                            "you feel now, not what the piece changed.")
+                return "Saved how you feel after this piece. Thank you."
+            out: dict[Any, Any] = {rate_msg: attempt(call), ref_state: ref}
+            if saved:  # a saved rating clears the sliders, so the next one starts fresh
+                out.update({val: 5, aro: 5, suds: 5, liking: None})
+            return out
         return rate
 
     for btn, phase in ((pre_btn, "pre"), (post_btn, "post")):
-        btn.click(make_rate(phase), [val, aro, suds, liking, ref_state], [rate_msg, ref_state],
-                  concurrency_limit=limit, api_name=f"rate_{phase}")
+        btn.click(make_rate(phase), [val, aro, suds, liking, rate_for, ref_state],
+                  [rate_msg, ref_state, val, aro, suds, liking], concurrency_limit=limit, api_name=f"rate_{phase}")
 
     def add_hr(bpm, ref):
         ref = ensure(ref)

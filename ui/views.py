@@ -191,6 +191,15 @@ def pieces_panel(pieces: list[Mapping[str, Any]], root: Path) -> str:
     return "<section class='pieces' aria-label='Your music'><h2>Your music</h2>" + "".join(cards) + "</section>"
 
 
+def rating_choices(pieces: list[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(label, piece id) for the mood check's "This rating is for", newest first, numbered as the cards are."""
+    out = []
+    for n, p in reversed(list(enumerate(pieces, start=1))):
+        m = p["music"]
+        out.append((f"Piece {n} ({_num(round(m.get('seconds') or 0))} seconds)", m["piece_id"]))
+    return out
+
+
 # --- the library ("My music") ----------------------------------------------------------
 _CHANGE_WORDS = (("valence", "sam_valence", "mood"), ("arousal", "sam_arousal", "energy"),
                  ("suds", "suds", "distress"))  # the same words as the mood-check sliders
