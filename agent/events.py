@@ -110,3 +110,4 @@ class TurnDone(Event):
     session: str
     step: str = ""
     crisis: dict | None = None
+    crisis_cleared: bool = False  # the person said they are safe: the page takes the crisis banner down

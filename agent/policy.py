@@ -33,6 +33,7 @@ class SessionState(BaseModel):
     offered_music: bool = False
     crisis_mode: bool = False
     flag_reason: str | None = None
+    flag_corrected: str | None = None  # set when the person says they are safe after a crisis reply
     goal: tuple[float, float, str] | None = None
     avoid_instruments: list[str] = Field(default_factory=list)
     music_prefs: dict = Field(default_factory=dict)  # agent.music_prefs.MusicPrefs as JSON

@@ -166,6 +166,7 @@ class Turn:
     policy_action: str = "allow"  # the screen's action as the policy should see it
     was_crisis: bool = False
     new_crisis_signal: bool = False
+    crisis_cleared: bool = False
     consent_answer: bool = False
     first: bool = False  # the session's first message
     change_notes: list[str] = field(default_factory=list)
@@ -249,6 +250,7 @@ def step_crisis(t: Turn) -> Iterator[Event]:
         reason = ", ".join(t.verdict.categories) + (
             f" (C-SSRS: {t.verdict.cssrs_label})" if t.verdict.cssrs_label else "")
         t.state.flag_reason = f"Crisis signal at turn {t.state.turns}: {reason}"
+        t.state.flag_corrected = None
         t.ctx.store.append_event(t.ref.session_id, t.ref.patient_id, "Flagged", {"reason": t.state.flag_reason})
     else:
         first = resources[0] if resources else None
@@ -475,6 +477,12 @@ def _screen(t: Turn) -> Iterator[Event]:
     t.state.crisis_mode = update_crisis_mode(t.state.crisis_mode, t.text, v) if t.new_crisis_signal or not t.was_crisis \
         else update_crisis_mode(True, t.text, v.model_copy(update={"action": "allow"}))
     t.policy_action = policy_action
+    if t.was_crisis and not t.state.crisis_mode and t.state.flag_reason:
+        # "I'm safe, I only meant I'm done chatting": the banner goes and the console shows the flag as
+        # corrected at this turn (it stays on record; a new crisis signal flags the session again)
+        t.state.flag_corrected = f"Corrected at turn {t.state.turns}: the person said they are safe."
+        t.crisis_cleared = True
+        ctx.store.append_event(ref.session_id, ref.patient_id, "FlagCorrected", {"turn": t.state.turns})
     # an explicitly configured locale wins; otherwise the profile's (both default to US)
     t.locale = ctx.settings.locale if ctx.settings.locale != "US" else t.profile.locale
 
@@ -545,10 +553,11 @@ def _finish(t: Turn, started: float) -> Iterator[Event]:
                            "sources": [s["id"] for s in t.sources], "piece_id": t.music and t.music["piece_id"],
                            "seconds": round(time.perf_counter() - started, 3)})
     ctx.store.save_session_state(ref.session_id, ref.patient_id, state.model_dump(mode="json"),
-                                 flagged=True if state.flag_reason else None)
+                                 flagged=bool(state.flag_reason) and not state.flag_corrected)
     mood_out = {k: t.mood[k] for k in ("valence", "arousal", "label", "confidence", "emotions")}
     yield TurnDone(reply=reply, action=t.verdict.action, mood=mood_out, music=_public_music(t.music),
-                   sources=t.sources, session=ref.session_id, step=t.step, crisis=t.crisis)
+                   sources=t.sources, session=ref.session_id, step=t.step, crisis=t.crisis,
+                   crisis_cleared=t.crisis_cleared)
 
 
 SUMMARY_CHARS = 320  # the small model's context is short: the summary stays within this

@@ -262,8 +262,9 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     def session_rows(user) -> tuple[list[list], list[tuple[str, str]]]:
         rows, choices = [], []
         for s in store.list_sessions(user.actor):
-            flag = "⚑ flagged" if s["flagged"] else ""
-            reason = s.get("flag_reason") or ""
+            corrected = s.get("flag_corrected") if s.get("flag_reason") else None
+            flag = "⚑ flagged" if s["flagged"] else ("⚐ corrected" if corrected else "")
+            reason = " ".join(x for x in (s.get("flag_reason"), corrected) if x)
             rows.append([flag, reason, _short(s["patient_id"]), _short(s["id"]), s["profile"], _when(s["updated_at"])])
             label = f"{'⚑ ' if s['flagged'] else ''}{_short(s['id'])} · patient {_short(s['patient_id'])} · {_when(s['updated_at'])}"
             choices.append((label, s["id"]))

@@ -264,6 +264,8 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
                     out: dict[Any, Any] = {chat: history, busy: ""}
                     if ev.reply and history[-1]["content"] != ev.reply:
                         history[-1]["content"] = ev.reply
+                    if ev.crisis_cleared:
+                        out[crisis] = ""  # they said they are safe; help stays one tap away at the top
                     if ev.action == "crisis" or ev.crisis:
                         c = ev.crisis or {}
                         out[crisis] = views.crisis_banner(c.get("resources") or _resources(ctx),

@@ -257,6 +257,7 @@ class Store:
             state = self._dec(r.state_enc, "sessions", r.patient_id) or {}
             out.append({"id": r.id, "patient_id": r.patient_id, "profile": r.profile,
                         "flagged": r.flagged, "flag_reason": state.get("flag_reason"),
+                        "flag_corrected": state.get("flag_corrected"),
                         "created_at": r.created_at, "updated_at": r.updated_at})
         return out
 
