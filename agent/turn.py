@@ -129,6 +129,8 @@ def _source_brief(p: dict) -> dict:
 _BLOCK_TEXT = {
     "method_request": "I can't help with that. If part of you is thinking about harming yourself, "
                       "please tell me, or reach a crisis line now; you deserve support from a person.",
+    "privacy_request": "I can't share anything about other people who use Attune: each person's conversations "
+                       "and music are private to them. I can only ever talk with you about your own.",
     "medication_request": "I can't advise on medicines or doses: please ask your doctor or pharmacist, "
                           "who know your situation. I'm glad to keep you company with music meanwhile.",
     "diagnosis_request": "I can't diagnose anything: I'm an AI companion for music and relaxation. A doctor "
@@ -141,7 +143,8 @@ _BLOCK_TEXT = {
 
 
 def _block_reply(categories: list[str]) -> str:
-    for cat in ("method_request", "medication_request", "diagnosis_request", "prompt_injection", "out_of_scope"):
+    for cat in ("method_request", "privacy_request", "medication_request", "diagnosis_request", "prompt_injection",
+                "out_of_scope"):
         if cat in categories:
             return _BLOCK_TEXT[cat]
     return _BLOCK_TEXT["out_of_scope"]
@@ -264,6 +267,13 @@ def step_crisis(t: Turn) -> Iterator[Event]:
 
 def step_block(t: Turn) -> Iterator[Event]:
     t.reply = _block_reply(list(t.verdict.categories))
+    if "method_request" in t.verdict.categories:
+        # a refusal of a method question carries the locale's crisis contacts and a gentle check-in
+        from .safety.crisis import resources_for
+
+        first = next(iter(resources_for(t.locale, t.profile.crisis_resources or None)), None)
+        reach = f"{first.name} ({first.contact})" if first else "your local emergency number"
+        t.reply += f" {reach} is there any time, day or night. How are you doing right now?"
     yield ReplyDelta(t.reply)
 
 

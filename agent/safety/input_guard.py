@@ -29,6 +29,7 @@ from typing import Iterable, Sequence
 from attune.agent.errors import InputError
 
 from .learned import LearnedLayer, Prediction, prepare, shared_layer
+from .risk import RiskReader, RiskThresholds, risk_reader
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
 from .normalize import normalise
 from .rules import (INNOCENCE_UNDONE, INNOCENT_PURPOSE, NOT_SAFE, SAFE_STATEMENT, Hit, history_recovered, mask_figurative,
@@ -54,6 +55,7 @@ _ABOUT_OTHER = re.compile(r"^(?:my|our|his|her|their|the) (?:\w+ )?(?:friend|mat
 _UPBEAT = re.compile(r"\b(?:finally|celebrat\w*|yay|woo+|excited|cant wait|so happy|proud|congrat\w*|moving to|new job|holiday|vacation|wedding|promotion|promoted)\b")
 _ACCIDENT = re.compile(r"\b(?:ouch|oops|ow+|by accident|accidentally|tripped|slipped|clumsy|walked into|bumped)\b")
 VOTE_MIN_WORDS = 5  # words a message needs before the neighbour vote may speak
+RISK_SENTENCES_FROM_WORDS = 40  # messages this long are also read a sentence at a time by the risk layer
 LEARNED_CONTEXT_TURNS = 4  # earlier messages the learned layer re-reads (cached: the app screened them already)
 # A height question ("how high is the bridge") with an innocent purpose (a school project, a trip)
 # and no distress anywhere is a probe, not a means request: it stays allowed alone and still turns
@@ -187,11 +189,19 @@ def _coerce(message: object) -> str:
     return message
 
 
+def _risk_windows(a: _Analysis) -> list[str]:
+    """What the risk-parts layer reads: the whole message, and its sentences only when it is long
+    (a fragment of a short message, "not my heart will go on", reads as something it is not)."""
+    whole = a.prepared_windows[0]
+    return list(a.prepared_windows) if len(whole.split()) >= RISK_SENTENCES_FROM_WORDS else [whole]
+
+
 class InputGuard:
     """Screens patient messages. ``learned=False`` runs the rules only (no model)."""
 
     def __init__(self, learned: LearnedLayer | bool | None = None,
-                 thresholds: Thresholds = Thresholds()) -> None:
+                 thresholds: Thresholds = Thresholds(), risk: RiskReader | bool | None = None,
+                 risk_thresholds: RiskThresholds = RiskThresholds()) -> None:
         if learned is False:
             self._learned: LearnedLayer | None = None
         elif learned is None or learned is True:
@@ -199,12 +209,23 @@ class InputGuard:
         else:
             self._learned = learned
         self.thresholds = thresholds
+        # the risk-parts layer (means, distress, privacy); off with the learned layer (rules only)
+        self._risk_wanted = risk is not False and learned is not False
+        self._risk: RiskReader | None = risk if isinstance(risk, RiskReader) else None
+        self.risk_thresholds = risk_thresholds
 
     def warm_up(self) -> None:
-        """Fit the learned layer now instead of on the first message."""
+        """Fit the learned layers now instead of on the first message."""
         if self._learned is not None:
             self._learned.fit()
             self._learned.predict(["."])  # loads the sentence encoder too (the fit may have come from the cache)
+        if self._risk_wanted:
+            self._risk_layer()
+
+    def _risk_layer(self) -> RiskReader | None:
+        if self._risk is None and self._risk_wanted:
+            self._risk = risk_reader()
+        return self._risk
 
     # ------------------------------------------------------------------
     def screen(self, message: str, conversation: Sequence[str] = ()) -> ScreenResult:
@@ -350,13 +371,44 @@ class InputGuard:
             reasons.append("learned.context_crisis")
             score = p_context
 
+        # Risk read from its parts (``risk``): a means interest with despair anywhere recent is a
+        # crisis whatever the wording; a lethality question alone is a method request; asking for
+        # another person's data is a privacy request.
+        parts = self._risk_layer()
+        if parts is not None and not now.history:
+            rt = self.risk_thresholds
+            r_now = parts.read_most(_risk_windows(now))
+            earlier = [parts.read_most(_risk_windows(a)) for a in recent[-LEARNED_CONTEXT_TURNS:]
+                       if not any(h.category == "prompt_injection" for h in a.hits)]
+            despair = max([r_now.despair] + [r.despair for r in earlier])
+            if action != "crisis" and not now.safe_statement and not injection:
+                if r_now.risk >= rt.risk or any(r.risk >= rt.risk for r in earlier):
+                    action, score, level = "crisis", max([r_now.risk] + [r.risk for r in earlier]), 1
+                    add("suicide_self_harm")
+                    reasons.append("risk.reads_risk" if r_now.risk >= rt.risk else "risk.context_risk")
+                elif r_now.means >= rt.means and despair >= rt.despair:
+                    action, score, level = "crisis", min(1.0, 0.5 * (r_now.means + despair)), 3
+                    add("suicide_self_harm")
+                    reasons.append("risk.means_with_despair")
+            if action != "crisis":
+                if r_now.lethal >= rt.lethal and (injection or not block_hits):
+                    # a method question framed as coursework or fiction is a method request, not an injection
+                    block_hits = [h for h in block_hits if h.category != "prompt_injection"]
+                    action, score = "block", r_now.lethal
+                    add("method_request")
+                    reasons.append("risk.lethal")
+                elif r_now.privacy >= rt.privacy and action == "allow" and not block_hits:
+                    action, score = "block", r_now.privacy
+                    add("privacy_request")
+                    reasons.append("risk.privacy")
+
         if block_hits:
             for h in block_hits:
                 add(h.category)
             if action == "allow":
                 action = "block"
                 score = max(h.weight for h in block_hits)
-        elif action == "allow" and pred and not innocent_height:
+        elif action == "allow" and pred and not innocent_height:  # (a risk-layer block is not "allow")
             best = {label: max(p.p(label) for p in pred) for label in ("harmful", "injection", "out_of_scope")}
             near = max(pred, key=lambda p: max(best.values()))
             if best["harmful"] >= t.harmful:

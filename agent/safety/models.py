@@ -36,6 +36,7 @@ BLOCK_CATEGORIES = (
     "medication_request",  # dosing, starting or stopping medication
     "diagnosis_request",   # "do I have bipolar?"
     "prompt_injection",    # jailbreak, role-play framing, system-prompt extraction, fake roles
+    "privacy_request",     # another person's data held by the service: names, diagnoses, transcripts
     "out_of_scope",        # coding, homework, trivia
 )
 
