@@ -38,6 +38,16 @@ INTRO = ("Attune is an AI companion for music and relaxation. It is self-help, n
 COMPOSING = "Composing your music… this takes a few seconds."
 REPLAY_JS = ("watch('value', () => { const a = element.querySelector('audio[autoplay]');"
              " if (a) { a.currentTime = 0; a.play().catch(() => {}); } });")
+# the floating Help button shows only once the header's "Get help now" has scrolled out of view, so
+# it never sits over the header, and on a phone it stays at the top edge, away from Send
+HELP_FAB_JS = ("const fab = element.querySelector('.help-fab'); const bar = element.querySelector('.topbar');"
+               " if (fab && bar && 'IntersectionObserver' in window) { fab.classList.add('watching');"
+               " new IntersectionObserver(([e]) => fab.classList.toggle('shown', !e.isIntersecting)).observe(bar); }")
+# after a crisis reply, its beginning (the acknowledgement and "Are you safe right now?") is brought
+# into view: the chat scrolls to its end, which on a phone leaves the question above the screen
+CRISIS_SCROLL_JS = ("() => { setTimeout(() => { if (!document.querySelector('#crisis-banner .crisis-banner')) return;"
+                    " const bots = document.querySelectorAll('#chat [data-testid=bot]');"
+                    " const last = bots[bots.length - 1]; if (last) last.scrollIntoView({block: 'start'}); }, 400); }")
 LIBRARY_SHOWN = 30  # newest pieces listed with their buttons (each is a handful of components)
 STORE_WAIT_S = 2.0  # seconds a message waits for a reading being stored (that takes well under a second)
 CODE_KEY = "attune-patient-code"  # the localStorage key of this browser's anonymous code
@@ -103,7 +113,7 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
             "<nav class='top-links'><a class='lib-link' href='#library'>My music</a>"
             "<a class='help-link' href='#attune-help'>Get help now</a></nav></header>"
             "<a class='help-link help-fab' href='#attune-help' aria-label='Get help now (always here)'>Help</a>",
-            elem_id="attune-top", js_on_load=None)
+            elem_id="attune-top", js_on_load=HELP_FAB_JS)
     crisis = gr.HTML("", elem_id="crisis-banner", js_on_load=None)
     gr.Markdown(INTRO, elem_classes=["intro"])
 
@@ -124,7 +134,7 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
     with gr.Row(equal_height=False, elem_classes=["main-row"]):
         with gr.Column(scale=3, min_width=300):
             chat = gr.Chatbot(label="Conversation with Attune", height=460, elem_id="chat",
-                              feedback_options=None, placeholder="Say hello, or tell Attune how you feel.")
+                              feedback_options=None, group_consecutive_messages=False, placeholder="Say hello, or tell Attune how you feel.")
             box = gr.Textbox(label="Your message", placeholder="How are you feeling right now?", lines=2,
                              max_lines=8, elem_id="message", autofocus=True)
             with gr.Row(elem_classes=["send-row"]):
@@ -273,8 +283,8 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
                     if ev.music:
                         pieces.append({"music": ev.music, "sources": ev.sources or []})
                         history.append({"role": "assistant",
-                                        "content": "Your piece is ready under **Your music**. Rate how you feel "
-                                                   "before you press play, and again after."})
+                                        "content": "Your piece is ready: [go to Your music](#music). Rate how "
+                                                   "you feel before you press play, and again after."})
                         out[rate_for] = gr.update(choices=views.rating_choices(pieces),
                                                   value=ev.music.get("piece_id"))
                         out.update({pieces_state: pieces, music: views.pieces_panel(pieces, root),
@@ -294,7 +304,8 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
     for trigger in (send.click, box.submit):
         trigger(respond, [box, chat, ref_state, pieces_state, lib_state], turn_outputs, concurrency_limit=limit,
                 concurrency_id="turn", show_progress="hidden", api_name="respond" if trigger == send.click else None,
-                api_visibility="public" if trigger == send.click else "private")
+                api_visibility="public" if trigger == send.click else "private"
+                ).then(None, None, None, js=CRISIS_SCROLL_JS, api_visibility="private")
 
     def known_code(typed: str) -> tuple[str, str] | None:
         """(the code as issued, its patient id) for a typed code, also tried in its canonical form.

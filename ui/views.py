@@ -163,8 +163,10 @@ def piece_card(piece: Mapping[str, Any], root: Path, sources: Iterable[Mapping] 
     title = f"Piece {number}{length}"
     audio = _player(piece, root, title)
     roll_url = file_url(piece.get("png"), root)
-    roll = (f"<img class='roll' src='{_e(roll_url)}' alt='Piano roll of {_e(title)}: notes over time, "
-            "low notes at the bottom' loading='lazy'>") if roll_url else ""
+    # on a phone the picture keeps a readable size and scrolls sideways; a tap opens it full size
+    roll = (f"<a class='roll-wrap' href='{_e(roll_url)}' target='_blank' rel='noopener' "
+            f"title='Open the piano roll full size'><img class='roll' src='{_e(roll_url)}' alt='Piano roll of "
+            f"{_e(title)}: notes over time, low notes at the bottom' loading='lazy'></a>") if roll_url else ""
     links = []
     for key, label in (("midi", "MIDI"), ("musicxml", "MusicXML (sheet music)"), ("wav", "WAV audio")):
         url = file_url(piece.get(key), root)
