@@ -200,6 +200,10 @@ def test_wind_down_playlist_descends_and_downloads_as_one_file(lib_ctx, mood):
     assert info.duration == pytest.approx(total, abs=0.5)
     assert Path(made.file).resolve().is_relative_to(lib_ctx.settings.pieces_dir.resolve())
     assert [e.id for e in library.library(lib_ctx, ref)][:3] == [p.id for p in reversed(pieces)]
+    from attune.ui import views
+
+    panel = views.playlist_panel(made, lib_ctx.settings.pieces_dir)
+    assert f"({'MP3'}, {views.clock(info.duration)}, one file)" in panel  # the length its player shows
 
 
 def test_helped_orders_by_benefit_with_unrated_last(lib_ctx):

@@ -159,7 +159,7 @@ def piece_card(piece: Mapping[str, Any], root: Path, sources: Iterable[Mapping] 
     pid = str(piece.get("piece_id") or piece.get("id") or number)
     plan = piece.get("plan") or {}
     secs = piece.get("seconds") or plan.get("seconds")
-    length = f" · {float(secs) / 60:.1f} min" if secs else ""
+    length = f" · {clock(secs)}" if secs else ""
     title = f"Piece {number}{length}"
     audio = _player(piece, root, title)
     roll_url = file_url(piece.get("png"), root)
@@ -182,6 +182,12 @@ def piece_card(piece: Mapping[str, Any], root: Path, sources: Iterable[Mapping] 
                f"{paced}{_sources(sources)}</details>")
     return (f"<article class='piece' data-piece-id='{_e(pid)}' aria-label='{_e(title)}'>"
             f"<h3>{_e(title)}</h3>{audio}{roll}{downloads}{details}</article>")
+
+
+def clock(seconds: float) -> str:
+    """A length as an audio player shows it: 90 -> "1:30", 273 -> "4:33"."""
+    whole = int(round(float(seconds)))
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 def pieces_panel(pieces: list[Mapping[str, Any]], root: Path) -> str:
@@ -242,7 +248,7 @@ def _plan_line(entry: Any) -> str:
         lo, hi = entry.tempo_bpm
         bits.append(f"{lo:.0f} BPM" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} BPM")
     if entry.duration_s:
-        bits.append(f"{float(entry.duration_s) / 60:.1f} min")
+        bits.append(clock(entry.duration_s))
     if entry.instruments:
         bits.append(", ".join(dict.fromkeys(entry.instruments.values())))
     return " · ".join(bits)
@@ -321,7 +327,10 @@ def now_playing(entry: Any, root: Path, autoplay: bool = False, label: str = "No
 def playlist_panel(playlist: Any, root: Path) -> str:
     """A wind-down: one player for the joined file, its download, and the pieces in order."""
     url = file_url(playlist.file, root)
-    minutes = sum(float(p.duration_s or 0) for p in playlist.pieces) / 60
+    from attune.agent.library import GAP_S
+
+    # the joined file: the pieces plus the silence between them, written as its player shows it (4:33)
+    total = sum(float(p.duration_s or 0) for p in playlist.pieces) + GAP_S * max(len(playlist.pieces) - 1, 0)
     items = "".join(f"<li>{_e(_plan_line(p))}; ends at {p.end_bpm:.0f} BPM</li>" for p in playlist.pieces
                     if p.end_bpm is not None)
     if url:
@@ -329,7 +338,7 @@ def playlist_panel(playlist: Any, root: Path) -> str:
         kind = Path(playlist.file).suffix.lstrip(".").upper()
         body = (_player({Path(playlist.file).suffix.lstrip("."): playlist.file}, root, playlist.name)
                 + f"<nav class='downloads' aria-label='Download the playlist'><a class='dl' href='{_e(url)}' "
-                  f"download='{_e(name)}'>Download the wind-down ({kind}, {minutes:.0f} min, one file)</a></nav>")
+                  f"download='{_e(name)}'>Download the wind-down ({kind}, {clock(total)}, one file)</a></nav>")
     else:
         body = "<p class='msg msg-error' role='alert'>The playlist file is missing.</p>"
     return (f"<section class='playlist' aria-label='{_e(playlist.name)}'><h3>{_e(playlist.name)}</h3>"
