@@ -28,6 +28,7 @@ _REGISTRARS = (
     "attune.evals.cli",
     "attune.agent.bench",
     "attune.ui.cli",
+    "attune.agent.toolbox",
 )
 
 

@@ -300,17 +300,16 @@ def _music_lead(t: Turn, music: dict) -> str:
 
 
 def step_compose(t: Turn) -> Iterator[Event]:
-    from .music_step import compose_for_turn
+    from .toolbox import ToolContext, call
 
     # what does not depend on the piece reaches the page while the piece is composed and rendered
     if t.first:
         yield _say(t, _greeting(t))
     if t.reading.about and not t.state.crisis_mode:  # they said how they are as well as what they want
         yield from _reflection(t)
-    args = {"start": [t.mood["valence"], t.mood["arousal"]], "goal": t.state.goal[2] if t.state.goal else None,
-            "prefs": t.state.music_prefs, "crisis_mode": t.state.crisis_mode}
+    args: dict = {}  # the guided protocol follows the session's goal and the person's standing requests
     yield ToolCalled(name="compose_music", arguments=args)
-    music = compose_for_turn(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages)
+    music = call("compose_music", ToolContext(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages), args)
     yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
     t.music = music
     lead = _music_lead(t, music)
