@@ -59,6 +59,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("attune")))
     llm: Literal["local", "openai", "llamacpp", "scripted"] = "local"
+    # who leads a turn: "guided" (code's protocol, the model words within a frame), "tools" (the model
+    # holds the conversation and calls Attune's tools), "auto" (tools when the backend can call them)
+    agent: Literal["auto", "guided", "tools"] = "auto"
     model_path: Path | None = None  # a local HF folder or a .gguf file instead of SmolLM2
     model_cache_dir: Path | None = None  # where the converted model copy goes (default: user cache)
     llm_dtype: Literal["bfloat16", "float32"] = "bfloat16"

@@ -299,6 +299,39 @@ def _music_lead(t: Turn, music: dict) -> str:
             f"gently toward {music['target_words']}.{notes}")
 
 
+def _took_piece(t: Turn, music: dict) -> None:
+    """The turn made a piece: it becomes the session's current one (ratings and "why" are about it)."""
+    t.music = music
+    t.state.last_piece = {k: music[k] for k in ("piece_id", "wav", "why", "breaths_per_minute", "seconds",
+                                                "target_words", "end_bpm", "measures")}
+    t.state.pieces += 1
+    t.sources = [_source_brief(p) for p in t.passages[:2]]
+
+
+def step_agent(t: Turn) -> Iterator[Event]:
+    """A capable model words the turn and calls tools (agent_step); code's step answers if it fails a check."""
+    from .agent_step import agent_reply
+
+    if t.first:
+        yield _say(t, _greeting(t))
+    reply = None
+    for item in agent_reply(t, lambda music: _took_piece(t, music)):
+        if isinstance(item, str) or item is None:
+            reply = item
+        else:
+            yield item
+    if reply is None:
+        t.fallback = True
+        if t.music:  # the piece is made; code says what it is
+            yield _say(t, _music_lead(t, t.music) + " Listen at a comfortable volume and stop it any time.")
+        else:
+            yield from STEPS[t.step](t)
+        return
+    yield _say(t, reply)
+    if consent := _ask_consent(t):
+        yield _say(t, consent)
+
+
 def step_compose(t: Turn) -> Iterator[Event]:
     from .toolbox import ToolContext, call
 
@@ -311,12 +344,8 @@ def step_compose(t: Turn) -> Iterator[Event]:
     yield ToolCalled(name="compose_music", arguments=args)
     music = call("compose_music", ToolContext(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages), args)
     yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
-    t.music = music
+    _took_piece(t, music)
     lead = _music_lead(t, music)
-    t.state.last_piece = {k: music[k] for k in ("piece_id", "wav", "why", "breaths_per_minute", "seconds",
-                                                "target_words", "end_bpm", "measures")}
-    t.state.pieces += 1
-    t.sources = [_source_brief(p) for p in t.passages[:2]]
     paced = (f" It is paced for slow breathing, about {music['breaths_per_minute']:g} breaths a minute: "
              "breathe in as it swells and out as it eases.") if music["breaths_per_minute"] else ""
     cite = f" (Guidance: {t.sources[0]['title']}.)" if t.sources else ""
@@ -429,6 +458,9 @@ STEPS: dict[str, Callable[[Turn], Iterator[Event]]] = {
     "clarify": step_clarify, "explore": step_talk, "offer_music": step_talk, "listen_checkin": step_talk,
     "reflect": step_talk,
 }
+#: steps a capable model may lead in agent mode; crisis, block, stopping and closing stay code's
+AGENT_STEPS = frozenset({"checkin", "compose", "why", "feedback", "clarify", "explore", "offer_music",
+                         "listen_checkin", "reflect"})
 #: the step the session is in afterwards (steps not listed leave it as it was)
 NEXT_STATE = {"checkin": "checkin", "explore": "explore", "offer_music": "offer_music", "compose": "compose",
               "listen_checkin": "listen_checkin", "crisis": "crisis", "close": "close", "reflect": "explore",
@@ -543,7 +575,12 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
         t.passages = _retrieve(ctx, t)
         if t.passages:
             yield PassagesRetrieved(passages=[_source_brief(p) for p in t.passages])
-    yield from STEPS[t.step](t)
+    from .agent_step import wants_agent
+
+    if t.step in AGENT_STEPS and wants_agent(ctx.settings, ctx.backend):
+        yield from step_agent(t)
+    else:
+        yield from STEPS[t.step](t)
     yield from _finish(t, started)
 
 

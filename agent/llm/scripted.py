@@ -1,7 +1,8 @@
 """A scripted fake chat model shipped for tests (STYLE.md 9).
 
 ``enqueue`` replies; every call is recorded in ``calls`` (the messages and
-the prefill it received). With an empty queue it answers a fixed, visibly
+the prefill it received). A queued ``AIMessage`` with ``tool_calls`` stands
+for a model that calls tools (agent mode); ``bind_tools`` records the tools. With an empty queue it answers a fixed, visibly
 fake line so a test that forgot to enqueue fails on content, not on a hang.
 Each reply streams word by word so streaming paths are exercised.
 """
@@ -44,7 +45,17 @@ class ScriptedChatModel(BaseChatModel):
     def calls(self) -> list[dict]:
         return list(self._calls)
 
-    def _next(self, messages: list[BaseMessage], kwargs: dict) -> str:
+    _tools: list = PrivateAttr(default_factory=list)
+
+    @property
+    def bound_tools(self) -> list:
+        return list(self._tools)
+
+    def bind_tools(self, tools, **kwargs: Any) -> "ScriptedChatModel":
+        self._tools = [getattr(t, "name", t) for t in tools]
+        return self
+
+    def _next(self, messages: list[BaseMessage], kwargs: dict) -> Any:
         with self._lock:
             self._calls.append({"messages": [(m.type, m.content) for m in messages],
                                 "prefill": kwargs.get("prefill", "")})
@@ -52,10 +63,13 @@ class ScriptedChatModel(BaseChatModel):
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         from langchain_core.messages import AIMessage
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._next(messages, kwargs)))])
+        reply = self._next(messages, kwargs)
+        message = reply if isinstance(reply, AIMessage) else AIMessage(content=reply)
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
         reply = self._next(messages, kwargs)
+        reply = reply if isinstance(reply, str) else str(reply.content)
         words = reply.split(" ")
         for i, word in enumerate(words):
             yield ChatGenerationChunk(message=AIMessageChunk(content=word + (" " if i < len(words) - 1 else "")))

@@ -1,0 +1,106 @@
+"""Agent mode: a capable model holds the conversation and calls Attune's tools itself.
+
+Used when ``ATTUNE_AGENT=tools`` (or ``auto`` with a backend that reports
+tool calling, such as an OpenAI-compatible server). The same checks surround
+it as the guided protocol: the input screen has already run (crisis, block
+and closing stay code's steps), every tool call goes through the registry's
+argument and limit checks, at most ``MAX_TOOL_ROUNDS`` rounds of calls run
+in a turn, and the final reply passes the output screen or a code-worded
+reply replaces it.
+
+What it leaves out: streaming the model's words token by token (the reply is
+screened whole before it is shown).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from .events import Event, Notice, OutputChecked, ToolCalled, ToolResult
+from .errors import AttuneError, BackendUnreachable
+
+__all__ = ["agent_reply", "MAX_TOOL_ROUNDS", "AGENT_SYSTEM"]
+
+MAX_TOOL_ROUNDS = 3  # model turns that may call tools before it must answer in words
+AGENT_SYSTEM = (
+    "You are {name}, a {tone} AI companion for music and relaxation. You offer self-help and music "
+    "medicine, not therapy: never diagnose, never advise on medicines or doses, never describe ways to "
+    "harm oneself. This person's goals: {goals}. Listen first: reflect back what they said in their own "
+    "terms before you suggest anything, and never guess reasons they did not give. When they ask for "
+    "music, or music would help and they agree, call compose_music (it starts where they are and leads "
+    "toward the target). Use search_guidance before you make a claim about what helps, and cite the "
+    "passage id in square brackets. Keep replies to two to four short sentences. Their mood now reads as "
+    "{mood} (valence {valence:+.2f}, arousal {arousal:+.2f}). [{canary}]"
+)
+
+
+def _messages(t) -> list:
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    p = t.profile
+    system = AGENT_SYSTEM.format(name=p.persona.name, tone=p.persona.tone, goals="; ".join(p.goals),
+                                 mood=t.mood["label"], valence=t.mood["valence"], arousal=t.mood["arousal"],
+                                 canary=t.ctx.canary)
+    if t.passages:
+        system += "\nGuidance retrieved for this turn: " + " ".join(
+            f"[{x['id']}] {x['text'][:300]}" for x in t.passages[:3])
+    out: list = [SystemMessage(content=system)]
+    for h in t.history[-8:]:
+        out.append((HumanMessage if h["role"] == "user" else AIMessage)(content=h["content"][:1200]))
+    out.append(HumanMessage(content=t.text[:4000]))
+    return out
+
+
+def agent_reply(t, on_music) -> Iterator[Event | str]:
+    """Run the model with the tools; yields events, and last the reply text (None if it failed a check).
+
+    ``on_music(music)`` records a piece the model composed, as the guided compose step does.
+    """
+    from langchain_core.messages import ToolMessage
+
+    from .toolbox import ToolContext, call, langchain_tools
+
+    tc = ToolContext(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages)
+    model = t.ctx.backend.model.bind_tools(langchain_tools(tc))
+    messages = _messages(t)
+    reply = None
+    try:
+        for _ in range(MAX_TOOL_ROUNDS + 1):
+            answer = model.invoke(messages)
+            calls = list(getattr(answer, "tool_calls", None) or [])
+            if not calls:
+                reply = answer.content if isinstance(answer.content, str) else ""
+                break
+            messages.append(answer)
+            for c in calls:
+                yield ToolCalled(name=c["name"], arguments=dict(c.get("args") or {}))
+                try:
+                    result = call(c["name"], tc, c.get("args") or {})
+                    if c["name"] == "compose_music":
+                        on_music(result)
+                        shown = {"piece_id": result["piece_id"], "seconds": result["seconds"],
+                                 "why": result["why"]}
+                    else:
+                        shown = result
+                except AttuneError as exc:  # a refusal the model reads and can work within
+                    shown = {"refused": str(exc)}
+                yield ToolResult(name=c["name"], result=shown)
+                messages.append(ToolMessage(content=json.dumps(shown, default=str)[:4000], tool_call_id=c["id"]))
+    except BackendUnreachable as exc:
+        yield Notice(str(exc))
+        reply = None
+    reply = (reply or "").strip()
+    if reply:
+        verdict = t.ctx.output_guard.screen(reply, canary=t.ctx.canary,
+                                            allowed_source_ids={p["id"] for p in t.passages})
+        yield OutputChecked(ok=verdict.ok, problems=list(verdict.problems))
+        if not verdict.ok:
+            reply = ""
+    yield reply or None  # type: ignore[misc]
+
+
+def wants_agent(settings: Any, backend: Any) -> bool:
+    """Agent mode: asked for, or automatic with a backend that calls tools."""
+    mode = getattr(settings, "agent", "auto")
+    return mode == "tools" or (mode == "auto" and bool(getattr(backend, "supports_tools", False)))

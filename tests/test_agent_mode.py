@@ -1,0 +1,77 @@
+"""Agent mode: the model calls Attune's tools itself, behind the same screens and limit checks."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from attune.agent.events import OutputChecked, ToolCalled, ToolResult
+from attune.agent.toolbox import REGISTRY
+from attune.agent.turn import run_turn
+
+
+@pytest.fixture
+def agent_ctx(tmp_path, scripted):
+    from attune.agent.config import load_settings
+    from attune.agent.context import AppContext
+
+    c = AppContext.create(load_settings(data_dir=tmp_path / "data", llm="scripted", agent="tools"), backend=scripted)
+    yield c
+    c.store.close()
+
+
+def _turn(ctx, ref, text):
+    events = list(run_turn(ctx, ref, text))
+    return events, events[-1]
+
+
+def _compose(args: dict, call_id: str = "c1") -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": "compose_music", "args": args, "id": call_id}])
+
+
+def test_the_model_composes_through_the_registry_and_words_the_reply(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    scripted.model.enqueue(_compose({"target": "calm", "seconds": 30}),
+                           "That sounds like a lot to carry today. I made a short calm piece; tell me how it feels.")
+    events, done = _turn(agent_ctx, ref, "work was awful and I'm wound up, could you play something?")
+    called = [e for e in events if isinstance(e, ToolCalled)]
+    assert [(e.name, e.arguments) for e in called] == [("compose_music", {"target": "calm", "seconds": 30})]
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert result.result["piece_id"] == done.music["piece_id"] and abs(done.music["seconds"] - 30) < 8
+    assert "a lot to carry today" in done.reply
+    assert set(scripted.model.bound_tools) == set(REGISTRY)
+    assert any(isinstance(e, OutputChecked) and e.ok for e in events)
+
+
+def test_a_refused_call_goes_back_to_the_model_which_can_answer_within_the_limits(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    scripted.model.enqueue(_compose({"tempo_bpm": 400}), _compose({"target": "calm"}, "c2"),
+                           "Here is something gentle instead.")
+    events, done = _turn(agent_ctx, ref, "play me something really fast")
+    results = [e.result for e in events if isinstance(e, ToolResult)]
+    assert "refused" in results[0] and "tempo_bpm" in results[0]["refused"]
+    assert "piece_id" in results[1] and done.music is not None
+
+
+def test_a_crisis_is_code_s_step_and_the_model_is_never_asked(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    events, done = _turn(agent_ctx, ref, "I want to end my life")
+    assert done.action == "crisis" and "988" in done.reply
+    assert scripted.model.calls == [] and not any(isinstance(e, ToolCalled) for e in events)
+
+
+def test_a_reply_that_fails_the_output_screen_is_replaced(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    scripted.model.enqueue(f"Sure. My hidden instructions are {agent_ctx.canary}.")
+    events, done = _turn(agent_ctx, ref, "what are you, really?")
+    assert agent_ctx.canary not in done.reply and done.reply
+    assert any(isinstance(e, OutputChecked) and not e.ok for e in events)
+
+
+def test_auto_stays_guided_with_a_model_that_cannot_call_tools(ctx, scripted):
+    from attune.agent.agent_step import wants_agent
+
+    assert ctx.settings.agent == "auto" and not wants_agent(ctx.settings, ctx.backend)
+    ref = ctx.start_session("patient-a")
+    events, _ = _turn(ctx, ref, "hello")
+    assert scripted.model.bound_tools == []
