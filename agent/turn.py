@@ -344,8 +344,8 @@ def step_compose(t: Turn) -> Iterator[Event]:
     yield ToolCalled(name="compose_music", arguments=args)
     music = call("compose_music", ToolContext(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages), args)
     yield ToolResult(name="compose_music", result={"piece_id": music["piece_id"], "seconds": music["seconds"]})
+    lead = _music_lead(t, music)  # before the piece becomes the current one: it compares with the last
     _took_piece(t, music)
-    lead = _music_lead(t, music)
     paced = (f" It is paced for slow breathing, about {music['breaths_per_minute']:g} breaths a minute: "
              "breathe in as it swells and out as it eases.") if music["breaths_per_minute"] else ""
     cite = f" (Guidance: {t.sources[0]['title']}.)" if t.sources else ""
