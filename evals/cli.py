@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +27,10 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="R.json", help="write the full JSON report here")
     p.add_argument("--html", metavar="R.html", help="write a self-contained HTML report here")
     p.add_argument("--baseline", metavar="R.json", help="a previous JSON report to compare against")
-    p.add_argument("--llm", choices=("local", "openai", "llamacpp", "scripted"), help="override the configured backend")
+    p.add_argument("--llm", "--backend", dest="llm", choices=("local", "openai", "llamacpp", "scripted"),
+                   help="override the configured backend")
+    p.add_argument("--base-url", metavar="URL", help="an OpenAI-compatible server to evaluate (implies --backend openai)")
+    p.add_argument("--model", metavar="NAME", help="the model name that server serves")
     p.add_argument("--thresholds", metavar="T.yaml", help="thresholds file (default: the packaged one)")
     p.add_argument("--data-root", metavar="DIR", help="keep each scenario's data folder here (default: temporary)")
     p.add_argument("--no-judge", action="store_true", help="skip the model judge even with a capable backend")
@@ -46,6 +50,11 @@ def handle_eval(args: argparse.Namespace, *, backend=None) -> int:
     from .runner import RunOptions, aggregate, run_scenarios
     from .scenario import select
 
+    if getattr(args, "base_url", None):  # every scenario's settings read these, as `make run` would
+        os.environ["ATTUNE_OPENAI_BASE_URL"] = args.base_url
+        args.llm = args.llm or "openai"
+    if getattr(args, "model", None):
+        os.environ["ATTUNE_OPENAI_MODEL"] = args.model
     config = load_thresholds(args.thresholds or THRESHOLDS_PATH)
     baseline = load_report(args.baseline) if getattr(args, "baseline", None) else None
     scenarios = select(args.scenarios, args.suite)

@@ -91,3 +91,22 @@ def test_fast_suite_passes_with_the_embedded_model(tmp_path):
     print(json.dumps(metrics, indent=1))
     assert metrics["auto_fails"] == 0 and metrics["crisis_recall"] == 1.0
     assert out.returncode == 0, out.stderr.decode()[-3000:]
+
+
+def test_base_url_points_the_run_at_an_openai_compatible_server(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake(scenarios, opts=None):
+        import os
+
+        seen.update(llm=opts.llm, url=os.environ.get("ATTUNE_OPENAI_BASE_URL"),
+                    model=os.environ.get("ATTUNE_OPENAI_MODEL"))
+        return planted(True)
+
+    monkeypatch.setattr(runner, "run_scenarios", fake)
+    monkeypatch.delenv("ATTUNE_OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("ATTUNE_OPENAI_MODEL", raising=False)
+    rc = main(["eval", "crisis_direct_en_us", "--base-url", "http://127.0.0.1:8000/v1", "--model", "qwen2.5-7b",
+               "--report", str(tmp_path / "r.json")])
+    assert rc == 0
+    assert seen == {"llm": "openai", "url": "http://127.0.0.1:8000/v1", "model": "qwen2.5-7b"}
