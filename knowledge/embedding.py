@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,33 @@ def get_embedder() -> MiniLMEmbedder:
         return _instance
 
 
+RECENT_SIZE = 1024  # single messages kept in memory: the screen's layers and the mood read the same text
+RECENT_MAX_BATCH = 32  # larger batches (training data) are not kept
+_recent: "OrderedDict[str, np.ndarray]" = OrderedDict()
+_recent_lock = threading.Lock()
+
+
 def embed(texts: list[str]) -> np.ndarray:
-    """Embed texts with the shared embedder: rows are L2-normalised."""
-    return get_embedder().embed(list(texts))
+    """Embed texts with the shared embedder: rows are L2-normalised.
+
+    A message is read by several layers in one turn (the learned safety layer,
+    the risk-parts layer); a small in-memory cache of recent texts embeds it
+    once. Nothing of it is written anywhere.
+    """
+    texts = list(texts)
+    if not texts or len(texts) > RECENT_MAX_BATCH:
+        return get_embedder().embed(texts)
+    with _recent_lock:
+        found = {t: _recent[t] for t in texts if t in _recent}
+    todo = list(dict.fromkeys(t for t in texts if t not in found))
+    if todo:
+        vectors = get_embedder().embed(todo)
+        with _recent_lock:
+            for text, row in zip(todo, vectors):
+                _recent[text] = found[text] = row
+            while len(_recent) > RECENT_SIZE:
+                _recent.popitem(last=False)
+    return np.stack([found[t] for t in texts])
 
 
 def embed_cached(texts: list[str], name: str) -> np.ndarray:
