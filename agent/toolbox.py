@@ -5,10 +5,10 @@ pydantic argument model. The guided session protocol calls them through
 ``call``, and so can a capable model (``langchain_tools`` hands the same
 registry to LangChain's ``bind_tools``), so a ``ToolCalled`` event always
 stands for a real call. A tool checks its arguments against the profile's
-limits (tempo, length, instruments; in a crisis only calming music) and
-refuses with a clear sentence (``ToolRefused``), never silently clamps.
-``attune tools`` prints the registry as JSON: what an OpenAI-compatible
-server receives.
+limits (tempo window, instruments; in a crisis only calming music; the
+length is bounded by its schema) and refuses with a clear sentence
+(``ToolRefused``), never silently clamps. ``attune tools`` prints the
+registry as JSON: what an OpenAI-compatible server receives.
 
 What it leaves out: choosing which tool runs (the policy, or the model) and
 wording the reply.
@@ -149,9 +149,6 @@ def _check_compose(tc: ToolContext, a: ComposeArgs) -> None:
     refused = [n for n in a.instruments if not limits.is_permitted(n)]
     if refused:
         raise ToolRefused(f"This profile does not allow {', '.join(refused)}.")
-    longest = max(600.0, tc.profile.piece_seconds)
-    if a.seconds is not None and a.seconds > longest:
-        raise ToolRefused(f"A piece of {a.seconds:g} seconds is longer than this profile allows ({longest:g}).")
     if tc.state.crisis_mode and (a.energy_change > 0 or a.target in {"energy", "lift", "focus"}
                                  or (a.tempo_bpm is not None and a.tempo_bpm > 72)):
         raise ToolRefused("While the person may be in crisis, only calm, slow music is made.")
