@@ -64,6 +64,7 @@ def agent_reply(t, on_music) -> Iterator[Event | str]:
     tc = ToolContext(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages)
     model = t.ctx.backend.model.bind_tools(langchain_tools(tc))
     messages = _messages(t)
+    citable = {p["id"] for p in t.passages}  # passages the reply may cite: retrieved, or found by search_guidance
     reply = None
     try:
         for _ in range(MAX_TOOL_ROUNDS + 1):
@@ -83,6 +84,7 @@ def agent_reply(t, on_music) -> Iterator[Event | str]:
                                  "why": result["why"]}
                     else:
                         shown = result
+                        citable |= {p["id"] for p in result.get("passages", [])}
                 except AttuneError as exc:  # a refusal the model reads and can work within
                     shown = {"refused": str(exc)}
                 yield ToolResult(name=c["name"], result=shown)
@@ -93,7 +95,7 @@ def agent_reply(t, on_music) -> Iterator[Event | str]:
     reply = (reply or "").strip()
     if reply:
         verdict = t.ctx.output_guard.screen(reply, canary=t.ctx.canary,
-                                            allowed_source_ids={p["id"] for p in t.passages})
+                                            allowed_source_ids=citable)
         yield OutputChecked(ok=verdict.ok, problems=list(verdict.problems))
         if not verdict.ok:
             reply = ""

@@ -75,3 +75,19 @@ def test_auto_stays_guided_with_a_model_that_cannot_call_tools(ctx, scripted):
     ref = ctx.start_session("patient-a")
     events, _ = _turn(ctx, ref, "hello")
     assert scripted.model.bound_tools == []
+
+
+def test_a_passage_found_with_search_guidance_may_be_cited(agent_ctx, scripted):
+    from attune.agent.events import PassagesRetrieved
+
+    ref = agent_ctx.start_session("patient-a")
+    query = "music for agitation in dementia care homes"
+    found = agent_ctx.retriever.search(query, k=1)[0]
+    scripted.model.enqueue(
+        AIMessage(content="", tool_calls=[{"name": "search_guidance", "id": "s1", "args": {"query": query, "k": 1}}]),
+        f"Familiar music can ease agitation [{found.id}]. Would you like a short piece for your dad?")
+    events, done = _turn(agent_ctx, ref, "my dad gets restless in the evenings, would music help him?")
+    retrieved = {p["id"] for e in events if isinstance(e, PassagesRetrieved) for p in e.passages}
+    assert found.id not in retrieved  # only the tool call found it
+    assert f"[{found.id}]" in done.reply
+    assert any(isinstance(e, OutputChecked) and e.ok for e in events)
