@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from attune.agent.turn import collect, run_turn
 
 
@@ -30,3 +32,16 @@ def test_a_new_crisis_signal_after_a_correction_flags_again(ctx):
     assert again.action == "crisis"
     row = ctx.store.list_sessions("clinician:dr-lee")[0]
     assert row["flagged"] and row["flag_corrected"] is None and "turn 3" in row["flag_reason"]
+
+
+@pytest.mark.parametrize("correction", [
+    "no no, I'm fine! I only meant goodbye for today, talk tomorrow",
+    "I'm not in danger, I just meant I'm finished for the day",
+    "perdón, estoy bien, solo quería decir que termino por hoy",
+    "Keine Sorge, mir geht's gut, ich meinte nur, dass ich für heute Schluss mache",
+], ids=["en-fine", "en-not-in-danger", "es", "de"])
+def test_corrections_in_several_languages_clear_the_banner(ctx, correction):
+    ref = ctx.start_session("patient-c")
+    assert collect(run_turn(ctx, ref, "I want to end my life")).action == "crisis"
+    done = collect(run_turn(ctx, ref, correction))
+    assert done.crisis_cleared and done.action != "crisis"

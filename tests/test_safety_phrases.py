@@ -21,6 +21,10 @@ RULE_ROWS = [(r.name, text, want) for r in PHRASES.rules for want, texts in ((Tr
              for text in texts]
 
 
+CORRECTION_ROWS = [(c.name, text, want) for c in PHRASES.corrections
+                   for want, texts in ((True, c.match), (False, c.no_match)) for text in texts]
+
+
 def _id(row: tuple[str, str, bool]) -> str:
     name, text, want = row
     return f"{name}-{'match' if want else 'no-match'}-{text[:32]}"
@@ -37,6 +41,12 @@ def test_rule_examples(name: str, text: str, want: bool) -> None:
     entry = next(r for r in PHRASES.rules if r.name == name)
     masked, _ = mask_figurative(normalise(text).text)
     assert bool(PHRASES.regex(entry).search(masked)) is want
+
+
+@pytest.mark.parametrize("name, text, want", CORRECTION_ROWS, ids=[_id(r) for r in CORRECTION_ROWS])
+def test_correction_examples(name: str, text: str, want: bool) -> None:
+    entry = next(c for c in PHRASES.corrections if c.name == name)
+    assert bool(PHRASES.regex(entry).search(normalise(text).text)) is want
 
 
 def test_rules_of_the_file_fire_through_match_rules() -> None:

@@ -276,7 +276,7 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
                         history[-1]["content"] = ev.reply
                     if ev.crisis_cleared:
                         out[crisis] = ""  # they said they are safe; help stays one tap away at the top
-                    if ev.action == "crisis" or ev.crisis:
+                    elif ev.action == "crisis" or ev.crisis:
                         c = ev.crisis or {}
                         out[crisis] = views.crisis_banner(c.get("resources") or _resources(ctx),
                                                           c.get("locale") or locale)

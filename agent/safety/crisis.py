@@ -141,9 +141,14 @@ def crisis_reply(result: ScreenResult | None, locale: str | None, resources: Map
 
 
 def says_safe(message: str) -> bool:
-    """True when the message says the person is safe now (and does not negate it)."""
+    """True when the message says the person is safe now, or that a misread alarm meant the end of the
+    chat ("I only meant I'm done for today"; ``corrections`` in data/safety_phrases.yaml), unnegated."""
+    from .phrases import compiled_corrections
+
     text = normalise(message or "").text
-    return bool(SAFE_STATEMENT.search(text)) and not NOT_SAFE.search(text)
+    corrected = compiled_corrections()
+    said = bool(SAFE_STATEMENT.search(text)) or bool(corrected is not None and corrected.search(text))
+    return said and not NOT_SAFE.search(text)
 
 
 def update_crisis_mode(in_crisis: bool, message: str, result: ScreenResult) -> bool:

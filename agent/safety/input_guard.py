@@ -32,6 +32,7 @@ from .learned import LearnedLayer, Prediction, prepare, shared_layer
 from .risk import RiskReader, RiskThresholds, risk_reader
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
 from .normalize import normalise
+from .phrases import compiled_corrections
 from .rules import (INNOCENCE_UNDONE, INNOCENT_PURPOSE, NOT_SAFE, SAFE_STATEMENT, Hit, history_recovered, mask_figurative,
                     match_rules)
 
@@ -146,7 +147,9 @@ def _analyse(message: str) -> _Analysis:
         extra_masked, _ = mask_figurative(normalise(expanded).text)
         seen = {h.rule for h in hits}
         hits += tuple(h for h in match_rules(extra_masked, norm.light) if h.rule not in seen)
-    safe = bool(SAFE_STATEMENT.search(masked)) and not NOT_SAFE.search(masked)
+    corrected = compiled_corrections()  # "I only meant I'm done for today", read before any mask
+    safe = (bool(SAFE_STATEMENT.search(masked)) or bool(corrected is not None and corrected.search(norm.text))) \
+        and not NOT_SAFE.search(masked)
     words = masked.replace("_fig_", " ").split()
     sentences = _sentences(message) if len(words) > SENTENCE_MIN_WORDS else []
     if len(words) <= WINDOW_WORDS:

@@ -33,7 +33,8 @@ from attune.agent.errors import ConfigError
 
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES
 
-__all__ = ["PHRASES_PATH", "PhraseEntry", "PhraseRule", "PhraseFile", "load_phrases", "compiled_masks", "compiled_rules"]
+__all__ = ["PHRASES_PATH", "PhraseEntry", "PhraseRule", "PhraseFile", "load_phrases", "compiled_masks", "compiled_rules",
+           "compiled_corrections"]
 
 PHRASES_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_phrases.yaml"
 _PIECE = re.compile(r"\{([a-z_]+)\}")  # "{time_box}"; regex counts such as {0,2} have digits and are left alone
@@ -65,6 +66,7 @@ class PhraseFile(BaseModel):
     pieces: dict[str, str] = {}
     masks: list[PhraseEntry] = []
     rules: list[PhraseRule] = []
+    corrections: list[PhraseEntry] = []  # in crisis mode: "I only meant I'm done chatting" (crisis.says_safe)
 
     def regex(self, entry: PhraseEntry) -> re.Pattern[str]:
         """The entry's patterns as one compiled alternation, pieces filled in."""
@@ -81,11 +83,11 @@ def load_phrases(path: Path = PHRASES_PATH) -> PhraseFile:
     """The validated phrase file; a bad file is bad configuration and raises."""
     try:
         data = PhraseFile.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
-        for entry in [*data.masks, *data.rules]:
+        for entry in [*data.masks, *data.rules, *data.corrections]:
             data.regex(entry)  # every pattern compiles and every piece exists
     except (OSError, yaml.YAMLError, ValueError, re.error) as exc:
         raise ConfigError(f"The safety phrase file {path} is invalid: {exc}") from None
-    names = [e.name for e in [*data.masks, *data.rules]]
+    names = [e.name for e in [*data.masks, *data.rules, *data.corrections]]
     if len(names) != len(set(names)):
         raise ConfigError(f"The safety phrase file {path} names an entry twice.")
     return data
@@ -98,6 +100,15 @@ def compiled_masks(path: Path = PHRASES_PATH) -> re.Pattern[str] | None:
     if not data.masks:
         return None
     return re.compile("|".join(f"(?:{data.regex(m).pattern})" for m in data.masks))
+
+
+@lru_cache(maxsize=4)
+def compiled_corrections(path: Path = PHRASES_PATH) -> re.Pattern[str] | None:
+    """All corrections as one pattern (None when the file has none)."""
+    data = load_phrases(path)
+    if not data.corrections:
+        return None
+    return re.compile("|".join(f"(?:{data.regex(c).pattern})" for c in data.corrections))
 
 
 @lru_cache(maxsize=4)
