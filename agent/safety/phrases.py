@@ -93,22 +93,25 @@ def load_phrases(path: Path = PHRASES_PATH) -> PhraseFile:
     return data
 
 
+def _joined(data: PhraseFile, entries: list[PhraseEntry]) -> re.Pattern[str] | None:
+    """Entries as one alternation (None when there are none)."""
+    if not entries:
+        return None
+    return re.compile("|".join(f"(?:{data.regex(e).pattern})" for e in entries))
+
+
 @lru_cache(maxsize=4)
 def compiled_masks(path: Path = PHRASES_PATH) -> re.Pattern[str] | None:
     """All masks as one pattern (None when the file has none)."""
     data = load_phrases(path)
-    if not data.masks:
-        return None
-    return re.compile("|".join(f"(?:{data.regex(m).pattern})" for m in data.masks))
+    return _joined(data, data.masks)
 
 
 @lru_cache(maxsize=4)
 def compiled_corrections(path: Path = PHRASES_PATH) -> re.Pattern[str] | None:
     """All corrections as one pattern (None when the file has none)."""
     data = load_phrases(path)
-    if not data.corrections:
-        return None
-    return re.compile("|".join(f"(?:{data.regex(c).pattern})" for c in data.corrections))
+    return _joined(data, data.corrections)
 
 
 @lru_cache(maxsize=4)
