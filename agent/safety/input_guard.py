@@ -29,10 +29,10 @@ from typing import Iterable, Sequence
 from attune.agent.errors import InputError
 
 from .learned import LearnedLayer, Prediction, prepare, shared_layer
-from .risk import RiskReader, RiskThresholds, risk_reader
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
 from .normalize import normalise
 from .phrases import compiled_corrections
+from .risk import RiskReader, RiskThresholds, risk_reader
 from .rules import (INNOCENCE_UNDONE, INNOCENT_PURPOSE, NOT_SAFE, SAFE_STATEMENT, Hit, history_recovered, mask_figurative,
                     match_rules)
 
