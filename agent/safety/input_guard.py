@@ -2,7 +2,9 @@
 
 Layers, in order: ``normalise`` (robust reading) -> phrase rules (``rules``)
 -> learned layer (embedding and character n-grams, logistic regression, nearest
-exemplars) -> conversation context -> action, categories, score. Crisis
+exemplars) -> conversation context -> risk read from its parts (``risk``: a
+means interest with despair in the recent conversation, a lethality question,
+a request for another person's data) -> action, categories, score. Crisis
 outranks block, block outranks allow.
 
 Context means: distress earlier plus a means question now; an earlier
