@@ -17,7 +17,8 @@ from typing import Any
 
 from .context import AppContext, SessionRef
 
-__all__ = ["ARMS", "choose", "update", "measured_change", "reward_from", "record_outcome", "explain_learning"]
+__all__ = ["ARMS", "choose", "update", "measured_change", "reward_from", "rating_before", "record_outcome",
+           "explain_learning"]
 
 ARMS: dict[str, list[str]] = {
     "family": ["piano", "strings", "harp", "guitar", "pad", "flute"],
@@ -103,12 +104,20 @@ def explain_learning(memory: dict, context: str, family: str | None = None) -> s
             f"(from {n} rated piece{'s' if n != 1 else ''}), so I leaned toward it.")
 
 
-def record_outcome(ctx: AppContext, ref: SessionRef, phase: str, rating: dict, piece_id: str | None) -> dict[str, Any] | None:
-    """After a 'post' rating, reward the choices behind the piece it follows."""
+def rating_before(ratings: list[dict], piece_id: str | None) -> dict | None:
+    """The latest 'pre' rating of this piece (or of no piece in particular) among a session's ratings."""
+    return next((r for r in reversed(ratings) if r["phase"] == "pre" and r.get("piece_id") in (piece_id, None)), None)
+
+
+def record_outcome(ctx: AppContext, ref: SessionRef, phase: str, rating: dict, piece_id: str | None,
+                   ratings: list[dict] | None = None) -> dict[str, Any] | None:
+    """After a 'post' rating, reward the choices behind the piece it follows (``ratings``: the session's,
+    when the caller has read them already)."""
     if phase != "post" or not piece_id:
         return None
-    ratings = ctx.store.ratings(ref.patient_id, ref.session_id)
-    pre = next((r for r in reversed(ratings) if r["phase"] == "pre" and r.get("piece_id") in (piece_id, None)), None)
+    if ratings is None:
+        ratings = ctx.store.ratings(ref.patient_id, ref.session_id)
+    pre = rating_before(ratings, piece_id)
     piece = next((p for p in ctx.store.pieces(ref.patient_id) if p["id"] == piece_id), None)
     if piece is None or not piece.get("choice"):
         return None
@@ -118,8 +127,7 @@ def record_outcome(ctx: AppContext, ref: SessionRef, phase: str, rating: dict, p
     memory = ctx.store.patient_data(ref.patient_id)
     update(memory, piece.get("context", "calming"), piece["choice"], reward)
     helped = memory.setdefault("helped", [])
-    helped.append({"piece_id": piece_id, "reward": reward, "choice": piece["choice"],
-                   "measured": measured_change(pre or {}, rating) is not None})
+    helped.append({"piece_id": piece_id, "reward": reward, "choice": piece["choice"]})
     del helped[:-50]
     ctx.store.set_patient_data(ref.patient_id, memory)
-    return {"reward": reward, "choice": piece["choice"], "measured": helped[-1]["measured"]}
+    return {"reward": reward, "choice": piece["choice"]}

@@ -57,16 +57,13 @@ def rate(ctx: AppContext, ref: SessionRef, phase: str, *, sam_valence: float | N
     ctx.store.add_rating(ref.patient_id, ref.session_id, phase, data, piece_id=piece_id)
     state.setdefault("self_reports", []).append({**data, "phase": phase})
     ctx.store.save_session_state(ref.session_id, ref.patient_id, state)
-    from .learning import record_outcome  # lazily: only when a piece is rated
+    from .learning import measured_change, rating_before, record_outcome  # lazily: only when a piece is rated
 
-    outcome = record_outcome(ctx, ref, phase, data, piece_id)
+    ratings = ctx.store.ratings(ref.patient_id, ref.session_id) if phase == "post" else None
+    outcome = record_outcome(ctx, ref, phase, data, piece_id, ratings)
     measured = None
-    if phase == "post":  # an after rating measures a change only against a before rating of the same piece
-        from .learning import measured_change
-
-        pre = next((r for r in reversed(ctx.store.ratings(ref.patient_id, ref.session_id)[:-1])
-                    if r["phase"] == "pre" and r.get("piece_id") in (piece_id, None)), None)
-        measured = pre is not None and measured_change(pre, data) is not None
+    if ratings is not None:  # an after rating measures a change only against a before rating of the same piece
+        measured = measured_change(rating_before(ratings, piece_id) or {}, data) is not None
     return {"stored": True, "phase": phase, "piece_id": piece_id, "outcome": outcome, "measured": measured}
 
 

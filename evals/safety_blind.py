@@ -26,12 +26,20 @@ def _ok(expect: str, action: str) -> bool:
     return action != "allow"  # block: refused or crisis, never answered
 
 
-def score(path: Path, guard=None) -> dict:
-    """Screen every case (with its earlier messages) and summarise by what was expected."""
+def score(path: Path, guard=None, without_overlap: bool = False) -> dict:
+    """Screen every case (with its earlier messages) and summarise by what was expected.
+
+    ``without_overlap`` leaves out the cases that share wording with training data (``overlap``).
+    """
     from attune.agent.safety import InputGuard
 
     guard = guard or InputGuard()
     cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+    if without_overlap:
+        from .overlap import overlapping
+
+        shared = overlapping(cases)
+        cases = [c for c in cases if c["id"] not in shared]
     groups: dict[str, list[int]] = {}
     misses: list[dict] = []
     started = time.perf_counter()
@@ -66,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--without-overlap", action="store_true",
+                        help="leave out cases that share a run of six words with training data")
     args = parser.parse_args(argv)
-    result = score(args.path)
+    result = score(args.path, without_overlap=args.without_overlap)
     for m in result["misses"]:
         print(f"miss {m['id']}: expected {m['expect']}, got {m['got']} {m['categories']}")
     summary = {k: v for k, v in result.items() if k != "misses"}
