@@ -103,6 +103,7 @@ def test_a_crisis_reply_keeps_its_question_in_view(browser, server):
     wait_for_turn(page)
     page.locator("#crisis-banner .crisis-banner").wait_for()
     question = page.locator("#chat [data-testid=bot]").last.get_by_text("Are you safe right now?", exact=False)
+    page.wait_for_timeout(3000)  # past the chat's own late autoscroll and the page's re-scrolls
     page.wait_for_function("""(() => { const bots = document.querySelectorAll('#chat [data-testid=bot]');
         const r = bots[bots.length - 1].getBoundingClientRect(); return r.top >= -2 && r.top < window.innerHeight; })()""")
     box = question.bounding_box()

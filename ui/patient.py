@@ -45,9 +45,11 @@ HELP_FAB_JS = ("const fab = element.querySelector('.help-fab'); const bar = elem
                " new IntersectionObserver(([e]) => fab.classList.toggle('shown', !e.isIntersecting)).observe(bar); }")
 # after a crisis reply, its beginning (the acknowledgement and "Are you safe right now?") is brought
 # into view: the chat scrolls to its end, which on a phone leaves the question above the screen
-CRISIS_SCROLL_JS = ("() => { setTimeout(() => { if (!document.querySelector('#crisis-banner .crisis-banner')) return;"
+# (again a few times: the chat's own autoscroll can run late, after images and Markdown have laid out)
+CRISIS_SCROLL_JS = ("() => { const show = () => { if (!document.querySelector('#crisis-banner .crisis-banner')) return;"
                     " const bots = document.querySelectorAll('#chat [data-testid=bot]');"
-                    " const last = bots[bots.length - 1]; if (last) last.scrollIntoView({block: 'start'}); }, 400); }")
+                    " const last = bots[bots.length - 1]; if (last) last.scrollIntoView({block: 'start'}); };"
+                    " for (const ms of [300, 800, 1500, 2500]) setTimeout(show, ms); }")
 LIBRARY_SHOWN = 30  # newest pieces listed with their buttons (each is a handful of components)
 STORE_WAIT_S = 2.0  # seconds a message waits for a reading being stored (that takes well under a second)
 CODE_KEY = "attune-patient-code"  # the localStorage key of this browser's anonymous code
