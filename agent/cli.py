@@ -163,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .context import LOCAL_PATIENT_CODE
-
     if hasattr(args, "patient") and args.patient is None:
+        from .context import LOCAL_PATIENT_CODE  # only commands with a patient pay for importing the app
+
         args.patient = LOCAL_PATIENT_CODE
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:

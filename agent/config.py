@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
+from .text import load_yaml
 
 __all__ = ["Settings", "load_settings", "default_models_dir", "DEFAULT_SOUNDFONT"]
 
@@ -42,7 +43,7 @@ class _FileSource(PydanticBaseSettingsSource):
             return {}
         text = self.path.read_text(encoding="utf-8")
         try:
-            data = tomllib.loads(text) if self.path.suffix == ".toml" else yaml.safe_load(text)
+            data = tomllib.loads(text) if self.path.suffix == ".toml" else load_yaml(text)
         except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
             raise ConfigError(f"The config file {self.path} cannot be parsed: {exc}") from None
         if data is None:

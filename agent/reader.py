@@ -39,8 +39,9 @@ from importlib import resources
 from typing import Literal, Optional
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .text import load_yaml
 
 __all__ = ["Reading", "Example", "Reader", "read", "get_reader", "load_examples", "INTENTS", "DIMENSIONS",
            "GOALS", "CONFIDENT", "second_person"]
@@ -181,7 +182,7 @@ _OVERRIDE_KEYS = {"name", "intent", "whole_message", "examples", "near_misses", 
 
 @lru_cache(maxsize=1)
 def load_overrides() -> tuple[Override, ...]:
-    raw = yaml.safe_load(_data_dir().joinpath("overrides.yaml").read_text("utf-8")) or []
+    raw = load_yaml(_data_dir().joinpath("overrides.yaml").read_text("utf-8")) or []
     out = []
     for rule in raw:
         unknown = set(rule) - _OVERRIDE_KEYS
@@ -199,7 +200,7 @@ def load_overrides() -> tuple[Override, ...]:
 
 @lru_cache(maxsize=1)
 def _instrument_words() -> tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...]:
-    raw = yaml.safe_load(_data_dir().joinpath("instruments.yaml").read_text("utf-8"))
+    raw = load_yaml(_data_dir().joinpath("instruments.yaml").read_text("utf-8"))
     out = []
     for canonical, entry in raw.items():
         for word in entry["words"]:
@@ -274,19 +275,12 @@ def second_person(words: str) -> str:
 DATA_VERSION = "reader-3"  # bump to rebuild every cached model after a change of features
 
 
-def _tfidf():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True, lowercase=True,
-                           max_features=40000, dtype=np.float32)
-
-
 class _Linear:
     """A fitted logistic regression kept as plain arrays (scikit-learn's checks cost ~0.5 ms a call)."""
 
     def __init__(self, model, n_dense: int) -> None:
         coef = model.coef_.astype(np.float32)
-        self.classes = list(model.classes_)
+        self.classes = [c.item() if hasattr(c, "item") else c for c in model.classes_]
         self.wd = coef[:, :n_dense].T.copy()
         self.ws = coef[:, n_dense:].T.copy()
         self.b = model.intercept_.astype(np.float32)
@@ -314,10 +308,11 @@ class Reader:
         from scipy.sparse import csr_matrix, hstack
 
         from attune.knowledge.embedding import embed_cached
+        from attune.knowledge.ngrams import CharNgrams
 
         texts = [e.text for e in examples]
         self.n_train = len(examples)
-        self.vectorizer = _tfidf().fit(texts)
+        self.vectorizer = CharNgrams.fit(texts, (2, 4), min_df=2, max_features=40000)
         dense = embed_cached(texts, "reader-texts")
         sparse = self.vectorizer.transform(texts)
         x = hstack([csr_matrix(dense), sparse]).tocsr()

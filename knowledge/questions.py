@@ -16,7 +16,8 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-import yaml
+
+from attune.agent.text import load_yaml
 
 __all__ = ["answer_passages", "nearest_document", "MIN_SIMILARITY"]
 
@@ -28,8 +29,7 @@ _LOCK = threading.Lock()
 def _questions() -> tuple[list[str], list[str], np.ndarray]:
     from .embedding import embed_cached
 
-    raw = yaml.safe_load(resources.files("attune.knowledge").joinpath("data/document_questions.yaml")
-                         .read_text("utf-8"))
+    raw = load_yaml(resources.files("attune.knowledge").joinpath("data/document_questions.yaml").read_text("utf-8"))
     docs, texts = [], []
     for doc_id, questions in raw.items():
         for q in questions:

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from attune.agent.errors import ProfileError
 from attune.agent.safety.models import CrisisResource
+from attune.agent.text import load_yaml
 from attune.tools.music.limits import MusicLimits
 
 __all__ = ["Profile", "Persona", "TargetMood", "load_profile", "parse_profile", "list_profiles",
@@ -113,7 +115,7 @@ class Profile(_Strict):
 def parse_profile(text: str, where: str = "<profile>") -> Profile:
     """Validate YAML text; a ``ProfileError`` names the file and each bad field."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ProfileError(f"{where}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):

@@ -32,6 +32,9 @@ def _emit(out: IO[str], text: str, guard) -> None:
 
 def handle_screen(args: argparse.Namespace, stdin: IO[bytes] | None = None, stdout: IO[str] | None = None) -> int:
     """Run the screen for the parsed arguments; returns the exit code."""
+    from attune.knowledge.embedding import preload
+
+    preload()  # the embedding model loads while the rules compile
     from .input_guard import InputGuard
 
     out = stdout or sys.stdout

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import yaml
+
 from pydantic import BaseModel, ConfigDict
 
 from attune.agent.errors import ConfigError
+from attune.agent.text import load_yaml
 
 from .models import CrisisReply, CrisisResource, ScreenResult
 from .normalize import normalise
@@ -49,7 +51,7 @@ class _ResourceFile(BaseModel):
 def load_crisis_resources(path: Path = RESOURCES_PATH) -> _ResourceFile:
     """The validated resource file (unknown keys are an error)."""
     try:
-        return _ResourceFile.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+        return _ResourceFile.model_validate(load_yaml(Path(path).read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValueError) as exc:
         raise ConfigError(f"The crisis resource file {path} is invalid: {exc}") from None
 

@@ -8,7 +8,7 @@ to 0.94 and its recall at p >= 0.85 from 0.19 to 0.33-0.52 (C 2-8), with benign
 p >= 0.85 unchanged at 0.9 %. C = 4 is the middle of that range.
 
 Trained at first use from the packaged exemplars (``data/safety_exemplars.yaml``,
-kept apart from the evaluation set) and kept in memory for the process;
+kept apart from the evaluation set), cached on disk and kept in memory for the process;
 importing this module loads nothing. Each prediction also names the nearest
 exemplar (label and index, never its text) for the audit log.
 
@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import yaml
 
+
+from ..text import load_yaml
 from .normalize import normalise
 from .rules import mask_figurative
 
-__all__ = ["LearnedLayer", "Prediction", "load_exemplars", "EXEMPLARS_PATH", "LABELS", "prepare", "tfidf_row"]
+__all__ = ["LearnedLayer", "Prediction", "load_exemplars", "EXEMPLARS_PATH", "LABELS", "prepare"]
 
 EXEMPLARS_PATH = Path(__file__).resolve().parent.parent / "data" / "safety_exemplars.yaml"
 EXTRA_EXEMPLARS_GLOB = "safety_exemplars_*.yaml"  # further files written later, same format
@@ -49,7 +50,7 @@ def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[tuple[str, str, str]]:
         paths += sorted(path.parent.glob(EXTRA_EXEMPLARS_GLOB))
     rows: list[tuple[str, str, str]] = []
     for p in paths:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_yaml(p.read_text(encoding="utf-8"))
         for label, value in data.items():
             if label not in LABELS:
                 raise ValueError(f"unknown exemplar label {label!r} in {p}")
@@ -65,21 +66,16 @@ def prepare(text: str) -> str:
     return masked.replace("_fig_", " ").strip() or "."
 
 
-def tfidf_row(analyzer: Callable[[str], list[str]], vocabulary: dict[str, int], idf: np.ndarray,
-              text: str) -> tuple[np.ndarray, np.ndarray]:
-    """One text's TF-IDF as (columns, weights): scikit-learn's sublinear tf, idf and l2 norm worked out
-    directly from its own analyzer; ``transform`` costs about 2.7 ms a call in validation, this 0.1 ms."""
-    counts: dict[int, int] = {}
-    for gram in analyzer(text):
-        j = vocabulary.get(gram)
-        if j is not None:
-            counts[j] = counts.get(j, 0) + 1
-    if not counts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-    weights = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[cols]
-    weights /= np.linalg.norm(weights)
-    return cols, weights.astype(np.float32)
+def _preparing_code_digest() -> str:
+    """A digest of the code behind ``prepare`` (normalising, masking), part of the fitted layer's cache key."""
+    import hashlib
+
+    from . import normalize, rules
+
+    digest = hashlib.sha256()
+    for module in (normalize, rules):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +100,10 @@ class LearnedLayer:
         self._path = exemplars_path
         self._c = c
         self._chars = chars  # character n-gram features beside the embedding
-        self._vectorizer = None  # fitted TfidfVectorizer; its analyzer, vocabulary and idf score new texts
-        self._analyzer: Callable[[str], list[str]] | None = None
-        self._vocabulary: dict[str, int] = {}
-        self._idf: np.ndarray | None = None
-        self._coef_chars: np.ndarray | None = None  # (n-grams, classes), for ``_char_scores``
+        self._ngrams = None  # fitted CharNgrams, or None without character features
+        self._coef_chars: np.ndarray | None = None  # (n-grams, classes)
         self._lock = threading.Lock()
-        self._model = None
+        self._classes: tuple[str, ...] = ()
         self._matrix: np.ndarray | None = None
         self._coef: np.ndarray | None = None  # (dimensions, classes), for ``_scores``
         self._intercept: np.ndarray | None = None
@@ -140,43 +133,55 @@ class LearnedLayer:
 
         return embed_cached(prepared, "safety-exemplars")
 
-    def fit(self) -> "LearnedLayer":
+    def _train(self, rows: list[tuple[str, str, str]], matrix: np.ndarray) -> tuple:
+        """(classes, coefficients, intercepts, CharNgrams or None) of a logistic regression over the exemplars,
+        kept as arrays: 5-12 s to fit on a laptop CPU, and loading them needs no scikit-learn."""
         from sklearn.linear_model import LogisticRegression
 
+        from attune.knowledge.ngrams import CharNgrams
+
+        labels = [label for _, label, _ in rows]
+        model = LogisticRegression(C=self._c, max_iter=3000, class_weight="balanced")
+        ngrams = None
+        features = matrix
+        if self._chars:
+            from scipy.sparse import csr_matrix, hstack
+
+            prepared = [prepare(t) for t, _, _ in rows]
+            ngrams = CharNgrams.fit(prepared, (2, 5), min_df=2 if len(rows) > 50 else 1)
+            features = hstack([csr_matrix(matrix), ngrams.transform(prepared)]).tocsr()
+        model.fit(features, labels)
+        return (tuple(str(c) for c in model.classes_), np.asarray(model.coef_, dtype=np.float32).T.copy(),
+                np.asarray(model.intercept_, dtype=np.float32), ngrams)
+
+    def fit(self) -> "LearnedLayer":
+        """Fit once per process; with the default embedder the fitted arrays come from a disk cache keyed by
+        the exemplars and settings (``cached_fit``), so a new process starts in about a second."""
         with self._lock:
-            if self._model is not None:
+            if self._classes:
                 return self
             rows = load_exemplars(self._path)
-            matrix = self._exemplar_matrix(rows)
-            labels = [label for _, label, _ in rows]
-            model = LogisticRegression(C=self._c, max_iter=3000, class_weight="balanced")
-            features = matrix
-            if self._chars:
-                from scipy.sparse import csr_matrix, hstack
-                from sklearn.feature_extraction.text import TfidfVectorizer
+            if self._embed_fn is None:
+                from attune.knowledge.embedding import cached_fit
 
-                prepared = [prepare(t) for t, _, _ in rows]
-                self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                                   min_df=2 if len(rows) > 50 else 1, dtype=np.float32).fit(prepared)
-                features = hstack([csr_matrix(matrix), self._vectorizer.transform(prepared)]).tocsr()
-            model.fit(features, labels)
-            coef = np.asarray(model.coef_, dtype=np.float32).T
-            if self._chars:
-                self._coef_chars = coef[matrix.shape[1]:].copy()
-                self._analyzer = self._vectorizer.build_analyzer()
-                self._vocabulary = self._vectorizer.vocabulary_
-                self._idf = self._vectorizer.idf_.astype(np.float64)
+                # preparing 3,500 exemplars costs 0.6 s: the key is the raw texts and the preparing code
+                key = ("\n".join(f"{label}\t{text}" for text, label, _ in rows) + f"|C={self._c}|chars={self._chars}|"
+                       + _preparing_code_digest())
+
+                def build() -> tuple:
+                    matrix = self._exemplar_matrix(rows)
+                    return (matrix, *self._train(rows, matrix))
+
+                matrix, classes, coef, intercept, ngrams = cached_fit("safety-learned", key, build)
+            else:
+                matrix = self._exemplar_matrix(rows)
+                classes, coef, intercept, ngrams = self._train(rows, matrix)
+            if ngrams is not None:
+                self._ngrams, self._coef_chars = ngrams, coef[matrix.shape[1]:].copy()
             self._coef = coef[:matrix.shape[1]].copy()
-            self._intercept = np.asarray(model.intercept_, dtype=np.float32)
-            self._rows, self._matrix, self._model = rows, matrix, model
+            self._intercept = intercept
+            self._rows, self._matrix, self._classes = rows, matrix, classes
         return self
-
-    def _char_scores(self, text: str) -> np.ndarray:
-        """The n-gram part of the class scores (``tfidf_row``)."""
-        cols, weights = tfidf_row(self._analyzer, self._vocabulary, self._idf, text)
-        if not len(cols):
-            return np.zeros(self._coef_chars.shape[1], dtype=np.float32)
-        return (weights @ self._coef_chars[cols]).astype(np.float32)
 
     def _scores(self, vectors: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(class probabilities, similarities to every exemplar) for prepared texts and their embeddings.
@@ -185,8 +190,8 @@ class LearnedLayer:
         validation cost about 1 ms a call, a tenth of the screening budget.
         """
         z = vectors @ self._coef + self._intercept
-        if self._vectorizer is not None:
-            z = z + np.stack([self._char_scores(t) for t in texts])
+        if self._ngrams is not None:
+            z = z + np.stack([self._ngrams.scores(t, self._coef_chars) for t in texts])
         if z.shape[1] == 1:  # two classes: the logistic function of one score
             p1 = 1.0 / (1.0 + np.exp(-z[:, 0]))
             probs = np.stack([1.0 - p1, p1], axis=1)
@@ -202,7 +207,7 @@ class LearnedLayer:
 
     @property
     def fitted(self) -> bool:
-        return self._model is not None
+        return bool(self._classes)
 
     def predict(self, prepared: list[str]) -> list[Prediction]:
         """One prediction per prepared text; texts seen recently come from a bounded cache."""
@@ -223,7 +228,7 @@ class LearnedLayer:
                 best = int(near[0])
                 _, label, sub = self._rows[best]
                 known[text] = Prediction(
-                    probs={str(c): float(p) for c, p in zip(self._model.classes_, row)},
+                    probs={str(c): float(p) for c, p in zip(self._classes, row)},
                     nearest_label=label, nearest_sub=sub, nearest_index=best,
                     nearest_similarity=float(sim[best]),
                     neighbour_labels=tuple(self._rows[int(i)][1] for i in near),

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 
+
+from ..text import load_yaml
 from .models import OutputVerdict
 from .normalize import normalise
 from .rules import PILLS
@@ -117,7 +118,7 @@ class OutputGuard:
 
 def load_output_cases(path: Path = OUTPUT_CASES_PATH) -> list[dict]:
     """Planted replies: ``bad`` ones must be caught, good ones must pass."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     cases = []
     for kind in ("bad", "good"):
         for i, case in enumerate(data[kind]):

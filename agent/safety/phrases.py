@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from attune.agent.errors import ConfigError
+from attune.agent.text import load_yaml
 
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES
 
@@ -82,7 +84,7 @@ class PhraseFile(BaseModel):
 def load_phrases(path: Path = PHRASES_PATH) -> PhraseFile:
     """The validated phrase file; a bad file is bad configuration and raises."""
     try:
-        data = PhraseFile.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+        data = PhraseFile.model_validate(load_yaml(Path(path).read_text(encoding="utf-8")))
         for entry in [*data.masks, *data.rules, *data.corrections]:
             data.regex(entry)  # every pattern compiles and every piece exists
     except (OSError, yaml.YAMLError, ValueError, re.error) as exc:

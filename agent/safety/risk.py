@@ -122,9 +122,9 @@ class RiskReader:
 
     def __init__(self) -> None:
         from scipy.sparse import csr_matrix, hstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         from attune.knowledge.embedding import embed_cached
+        from attune.knowledge.ngrams import CharNgrams
 
         from .learned import prepare
 
@@ -138,11 +138,10 @@ class RiskReader:
         }
         data = {h: list(dict.fromkeys((prepare(t), y) for t, y in own[h] + borrowed[h])) for h in HEADS}
         texts = list(dict.fromkeys(t for rows in data.values() for t, _ in rows))
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
-                                          max_features=40000, dtype=np.float32).fit(texts)
+        self.ngrams = CharNgrams.fit(texts, (2, 4), min_df=2, max_features=40000)
         dense = embed_cached(texts, "safety-risk")
         index = {t: i for i, t in enumerate(texts)}
-        x = hstack([csr_matrix(dense), self.vectorizer.transform(texts)]).tocsr()
+        x = hstack([csr_matrix(dense), self.ngrams.transform(texts)]).tocsr()
         self.heads = {}
         for head, rows in data.items():
             rows_x = x[[index[t] for t, _ in rows]]
@@ -153,20 +152,12 @@ class RiskReader:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_cache"], state["_lock"], state["_analyzer"] = OrderedDict(), None, None
+        state["_cache"], state["_lock"] = OrderedDict(), None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        self._analyzer = self.vectorizer.build_analyzer()
-
-    def _ngrams(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        from .learned import tfidf_row
-
-        if getattr(self, "_analyzer", None) is None:
-            self._analyzer = self.vectorizer.build_analyzer()
-        return tfidf_row(self._analyzer, self.vectorizer.vocabulary_, self.vectorizer.idf_, text)
 
     def read(self, prepared: list[str]) -> list[RiskReading]:
         """One reading per prepared text (see ``learned.prepare``); recent texts come from a bounded cache."""
@@ -178,7 +169,7 @@ class RiskReader:
         if todo:
             dense = embed(todo)  # shared with the learned layer through the embedder's recent-text cache
             for i, text in enumerate(todo):
-                cols, weights = self._ngrams(text)
+                cols, weights = self.ngrams.row(text)
                 p = {h: head.proba(dense[i], cols, weights) for h, head in self.heads.items()}
                 known[text] = RiskReading(lethal=float(p["means"][2]), fact=float(p["means"][1]),
                                           risk=float(p["distress"][2]), distress=float(p["distress"][1]),

@@ -68,18 +68,17 @@ class TextHead:
 
     def __init__(self, include_held_out: bool = False) -> None:
         from scipy.sparse import csr_matrix, hstack
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression, Ridge
 
         from attune.knowledge.embedding import embed_cached
+        from attune.knowledge.ngrams import CharNgrams
 
         from .data import load_sentences, split
 
         rows = list(load_sentences()) if include_held_out else split()[0]
         texts = [r.text for r in rows]
         dense = embed_cached(texts, "mood-train")
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
-                                          max_features=40000, dtype=np.float32).fit(texts)
+        self.vectorizer = CharNgrams.fit(texts, (2, 4), min_df=2, max_features=40000)
         x = hstack([csr_matrix(dense), self.vectorizer.transform(texts)]).tocsr()
         y = np.array([[r.valence, r.arousal] for r in rows])
         labels = np.array([EMOTIONS.index(r.emotion) for r in rows])
