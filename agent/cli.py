@@ -19,17 +19,19 @@ from .errors import AttuneError
 
 __all__ = ["main", "build_parser"]
 
-# Subcommand modules that add their own parsers (module path, imported lazily).
-_REGISTRARS = (
-    "attune.tools.music.cli",
-    "attune.agent.safety.cli",
-    "attune.tools.mood.cli",
-    "attune.knowledge.cli",
-    "attune.evals.cli",
-    "attune.agent.bench",
-    "attune.ui.cli",
-    "attune.agent.toolbox",
-)
+# Subcommands that other parts add through their own ``register``: command -> module. Only the
+# module of the command being run is imported (music21 and the mood models cost 0.3-0.8 s to
+# import, which `attune screen` has no use for); help and unknown commands import them all.
+_REGISTRARS = {
+    "compose": "attune.tools.music.cli",
+    "screen": "attune.agent.safety.cli",
+    "mood": "attune.tools.mood.cli",
+    "kb": "attune.knowledge.cli",
+    "eval": "attune.evals.cli",
+    "bench": "attune.agent.bench",
+    "user": "attune.ui.cli",
+    "tools": "attune.agent.toolbox",
+}
 
 
 def _dump(obj: Any) -> str:
@@ -124,7 +126,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(argv: list[str] | None) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option)."""
+    return next((w for w in argv or [] if not w.startswith("-")), None)
+
+
+def build_parser(argv: list[str] | None = None, *, everything: bool = False) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming one of the registered commands, only that command's module loads."""
     parser = argparse.ArgumentParser(prog="attune", description="Attune: a music-medicine companion (not therapy).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -146,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patient", default=None, help="personal code (default: the local user)")
     p.set_defaults(handler=cmd_ask)
 
-    for module_name in _REGISTRARS:
+    command = None if everything else _command(argv)
+    modules = [_REGISTRARS[command]] if command in _REGISTRARS else list(dict.fromkeys(_REGISTRARS.values()))
+    for module_name in modules:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -161,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if hasattr(args, "patient") and args.patient is None:
         from .context import LOCAL_PATIENT_CODE  # only commands with a patient pay for importing the app

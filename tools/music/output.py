@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from attune.agent.errors import InputError
 
 from .plan import MusicPlan
-from .render import SAMPLE_RATE, check_soundfont, loudness, normalise, resolve_soundfont, synthesize, write_audio
+from .render import (SAMPLE_RATE, SynthLoader, check_soundfont, loudness, normalise, resolve_soundfont, synthesize,
+                     write_audio)
 
 __all__ = ["PieceFiles", "write_piece", "TARGET_RMS_DBFS", "MAX_PEAK_DBFS", "RENDER_TAIL_S"]
 
@@ -72,8 +73,8 @@ def write_piece(
     explicit path is given. Without it, only the explicit paths are written
     (a MIDI file is still made in a temporary folder when audio is wanted).
     """
-    from .composer import compose
-    from .score import midi_copy
+    from .composer import arrange
+    from .score import add_chord_symbols, midi_copy, to_score
 
     paths: dict[str, Path | None] = {"midi": midi, "musicxml": musicxml, "wav": wav, "ogg": ogg,
                                      "png": png, "plan_json": plan_json}
@@ -84,8 +85,12 @@ def write_piece(
         paths[k] = _writable(Path(v)) if v is not None else None
     wants_audio = paths["wav"] is not None or paths["ogg"] is not None
     sf2 = check_soundfont(resolve_soundfont(soundfont)) if wants_audio else None
+    synth = SynthLoader(sf2) if wants_audio else None  # the soundfont loads while the score is built
 
-    score = score if score is not None else compose(plan)
+    arrangement = None
+    if score is None:  # chord symbols join after the MIDI is written, which saves copying the score
+        arrangement = arrange(plan)
+        score = to_score(plan, arrangement, chord_symbols=False)
     tmp = None
     midi_path = paths["midi"]
     if midi_path is None and (wants_audio or paths["png"] is not None):
@@ -93,8 +98,10 @@ def write_piece(
         midi_path = Path(tmp.name) / "piece.mid"
     try:
         if midi_path is not None:
-            _write_m21(midi_copy(score), "midi", midi_path)
+            _write_m21(midi_copy(score) if arrangement is None else score, "midi", midi_path)
         if paths["musicxml"] is not None:
+            if arrangement is not None:
+                add_chord_symbols(score, arrangement)
             _write_m21(score, "musicxml", paths["musicxml"])
         if paths["plan_json"] is not None:
             _write_text(paths["plan_json"], plan.model_dump_json(indent=2))
@@ -105,7 +112,7 @@ def write_piece(
 
             piano_roll(midi_path, paths["png"], title=plan.summary())
         if wants_audio:
-            samples = _audio(plan, midi_path, sf2)
+            samples = _audio(plan, midi_path, synth)
             for kind in ("wav", "ogg"):
                 if paths[kind] is not None:
                     write_audio(samples, paths[kind])
@@ -114,14 +121,16 @@ def write_piece(
             result.peak_dbfs, result.loudness = peak, rms
         return result
     finally:
+        if synth is not None:
+            synth.close()
         if tmp is not None:
             tmp.cleanup()
 
 
-def _audio(plan: MusicPlan, midi_path: Path, sf2: Path):
+def _audio(plan: MusicPlan, midi_path: Path, synth: "SynthLoader"):
     import numpy as np
 
-    samples, _ = synthesize(midi_path, sf2, plan.duration_s + RENDER_TAIL_S)
+    samples, _ = synthesize(midi_path, synth.soundfont, plan.duration_s + RENDER_TAIL_S, synth=synth.take())
     frames = int(round(plan.duration_s * SAMPLE_RATE))
     if len(samples) < frames:
         samples = np.concatenate([samples, np.zeros((frames - len(samples), 2), dtype=np.float32)])

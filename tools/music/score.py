@@ -11,7 +11,7 @@ from __future__ import annotations
 from .composer import Arrangement
 from .plan import MusicPlan
 
-__all__ = ["to_score", "midi_copy"]
+__all__ = ["to_score", "add_chord_symbols", "midi_copy"]
 
 _PART_ORDER = ("melody", "harmony", "bass")
 
@@ -25,8 +25,9 @@ def _pitch(p: int, name: str):
     return pitch.Pitch(f"{name}{(p - alter) // 12 - 1}")
 
 
-def to_score(plan: MusicPlan, arr: Arrangement):
-    from music21 import chord, harmony, instrument, key, meter, metadata, note, stream, tempo, volume
+def to_score(plan: MusicPlan, arr: Arrangement, chord_symbols: bool = True):
+    """The score; without ``chord_symbols`` it can be written to MIDI as it is (``add_chord_symbols`` later)."""
+    from music21 import chord, instrument, key, meter, metadata, note, stream, tempo, volume
 
     score = stream.Score()
     score.metadata = metadata.Metadata(title="Attune piece", composer="Attune")
@@ -51,13 +52,22 @@ def to_score(plan: MusicPlan, arr: Arrangement):
             obj = chord.Chord([_pitch(p, n) for p, n in zip(ev.pitches, names)], quarterLength=ev.length)
         obj.volume = volume.Volume(velocity=ev.velocity)
         parts[ev.part].insert(ev.offset, obj)
+    for role in _PART_ORDER:
+        score.insert(0, parts[role])
+    if chord_symbols:
+        add_chord_symbols(score, arr)
+    return score
+
+
+def add_chord_symbols(score, arr: Arrangement) -> None:
+    """Chord names above the harmony part, for MusicXML (they must not go to MIDI: ``midi_copy``)."""
+    from music21 import harmony
+
+    part = next(p for p in score.parts if p.id == "harmony")
     for off, figure in arr.chords:
         sym = harmony.ChordSymbol(figure.replace("b", "-") if len(figure) > 1 and figure[1] == "b" else figure)
         sym.quarterLength = 0
-        parts["harmony"].insert(off, sym)
-    for role in _PART_ORDER:
-        score.insert(0, parts[role])
-    return score
+        part.insert(off, sym)
 
 
 def midi_copy(score):
