@@ -32,9 +32,14 @@ def _runs(words: list[str], n: int) -> set[str]:
 
 def _training_texts() -> list[str]:
     texts = []
-    for path in sorted((ROOT / "agent" / "data").rglob("*")):
+    paths = [p for folder in (ROOT / "agent" / "data", ROOT / "tools" / "data", ROOT / "knowledge" / "data")
+             for p in sorted(folder.rglob("*"))]
+    for path in paths:
         if path.suffix == ".jsonl":
             texts += [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line.strip()]
+        elif path.suffix == ".tsv":  # valence, arousal, emotion, text
+            texts += [line.split("\t", 3)[-1] for line in path.read_text("utf-8").splitlines()
+                      if line.count("\t") >= 3 and not line.startswith("#")]
         elif path.suffix in (".yaml", ".yml"):
             texts += [s for s in _strings(yaml.safe_load(path.read_text("utf-8")))]
     return texts
@@ -68,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--n", type=int, default=6, help="words in a shared run (default 6)")
     args = parser.parse_args(argv)
-    cases = yaml.safe_load(args.path.read_text("utf-8"))["cases"]
+    data = yaml.safe_load(args.path.read_text("utf-8"))
+    cases = data["cases"] if isinstance(data, dict) else data
     found = overlapping(cases, args.n)
     for cid, words in found.items():
         print(f"{cid}: \"{words}\"")

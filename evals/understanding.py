@@ -52,8 +52,8 @@ WHY_TOPICS: dict[str, tuple[str, ...]] = {
 }
 
 
-def load_blind(name: str) -> list[dict]:
-    text = resources.files("attune.evals").joinpath(f"data/understanding_blind/{name}.yaml").read_text("utf-8")
+def load_blind(name: str, folder: str = "understanding_blind") -> list[dict]:
+    text = resources.files("attune.evals").joinpath(f"data/{folder}/{name}.yaml").read_text("utf-8")
     return yaml.safe_load(text)
 
 
@@ -218,12 +218,27 @@ def score_why(ctx, cases: list[dict]) -> dict:
     return {"n": len(cases), "why_cited_right": round(got / len(cases), 3), "misses": misses}
 
 
-def score_all(only: list[str] | None = None) -> dict:
+def score_all(only: list[str] | None = None, folder: str = "understanding_blind",
+              without_overlap: bool = False) -> dict:
+    """Every part's score; ``without_overlap`` leaves out the cases that share wording with training data
+    (``evals/overlap.py``), listed in the report under ``left_out``."""
     parts = {"mood": score_mood, "music_requests": score_requests, "feedback": score_feedback, "why": score_why}
+    report: dict[str, Any] = {"set": folder}
     with tempfile.TemporaryDirectory() as tmp:
         ctx = _context(Path(tmp))
         try:
-            return {name: fn(ctx, load_blind(name)) for name, fn in parts.items() if not only or name in only}
+            for name, fn in parts.items():
+                if only and name not in only:
+                    continue
+                cases = load_blind(name, folder)
+                if without_overlap:
+                    from .overlap import overlapping
+
+                    shared = overlapping(cases)
+                    report.setdefault("left_out", {})[name] = sorted(shared)
+                    cases = [c for c in cases if c["id"] not in shared]
+                report[name] = fn(ctx, cases)
+            return report
         finally:
             ctx.store.close()
 
@@ -244,8 +259,14 @@ def headline(report: dict) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    report = score_all(args or None)
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m attune.evals.understanding", description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", help="mood, music_requests, feedback, why (default: all)")
+    parser.add_argument("--set", default="understanding_blind", help="folder under evals/data")
+    parser.add_argument("--without-overlap", action="store_true", help="leave out cases that share training wording")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    report = score_all(args.parts or None, args.set, args.without_overlap)
     print(json.dumps(report, indent=1))
     return 0
 
