@@ -74,15 +74,54 @@ def _turn_latency(ctx, code: str, messages: list[str]) -> tuple[list[float], lis
     return totals, firsts, errors
 
 
-def _tokens_per_second(ctx) -> float:
-    backend = ctx.backend
-    messages = [{"role": "user", "content": "Describe a calm evening by the sea in a few sentences."}]
-    backend.complete(messages, max_new_tokens=8)  # warm
-    start = time.perf_counter()
-    model, tokenizer = backend.model.load()
-    text = backend.complete(messages, max_new_tokens=64)
-    took = time.perf_counter() - start
-    return round(len(tokenizer(text)["input_ids"]) / took, 1)
+STARTUP_GOALS_S = {"ask": 3.0, "screen": 1.5, "compose_60s": 1.5}
+
+
+def _startup_bench(rounds: int = 3) -> dict:
+    """Wall time of each command in a new process (median of ``rounds`` after one warm-up run), and a 60 s
+    piece against raw ``fluidsynth -F`` on the same MIDI file."""
+    import os
+    import shutil
+    import subprocess
+
+    from .config import DEFAULT_SOUNDFONT, load_settings
+
+    work = Path(tempfile.mkdtemp(prefix="attune-startup-"))
+    env = {**os.environ, "ATTUNE_DATA_DIR": str(work / "data")}
+    attune = [sys.executable, "-m", "attune.agent.cli"]
+    commands = {
+        "screen": attune + ["screen", "--text", "I had a long day and I feel tired"],
+        "compose_60s": attune + ["compose", "--valence", "-0.3", "--arousal", "0.2", "--to-valence", "0.2",
+                                 "--to-arousal", "-0.3", "--seconds", "60", "--out", str(work / "a.wav"),
+                                 "--midi", str(work / "a.mid")],
+        "ask": attune + ["ask", "I had a long day and I feel tired"],
+    }
+    out: dict = {}
+    for name, cmd in commands.items():
+        times = []
+        for i in range(rounds + 1):
+            start = time.perf_counter()
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                out[name] = {"error": done.stderr.strip()[-300:]}
+                break
+            if i:  # the first run builds the caches
+                times.append(time.perf_counter() - start)
+        else:
+            out[name] = {"wall_s": round(statistics.median(times), 2), "goal_s": STARTUP_GOALS_S[name],
+                         "ok": statistics.median(times) <= STARTUP_GOALS_S[name]}
+    soundfont = str(load_settings().soundfont or DEFAULT_SOUNDFONT)
+    if shutil.which("fluidsynth") and (work / "a.mid").exists() and "wall_s" in out.get("compose_60s", {}):
+        raw = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(work / "raw.wav"), "-r", "44100", soundfont,
+                            str(work / "a.mid")], capture_output=True)
+            raw.append(time.perf_counter() - start)
+        out["fluidsynth_raw_60s_s"] = round(statistics.median(raw), 2)
+        out["compose_vs_raw"] = round(out["compose_60s"]["wall_s"] / statistics.median(raw), 2)
+    shutil.rmtree(work, ignore_errors=True)
+    return out
 
 
 READER_GOAL_P95_MS = 15.0
@@ -114,6 +153,11 @@ def run_bench(sections: set[str] | None = None) -> dict:
     want = lambda name: sections is None or name in sections  # noqa: E731
     out: dict = {"machine": {"cpus": __import__("os").cpu_count()}}
     tmp = Path(tempfile.mkdtemp(prefix="attune-bench-"))
+    if want("engine"):
+        from .llm.bench import engine_bench
+        out["engine"] = engine_bench()
+    if want("startup"):
+        out["startup"] = _startup_bench()
     if want("music"):
         from attune.tools.music.bench import bench as music_bench
         out["music"] = music_bench()
@@ -149,7 +193,7 @@ def run_bench(sections: set[str] | None = None) -> dict:
             "backend": ctx.backend.name, "model_load_s": round(load_s, 2), "turns": len(totals),
             "turn_p50_s": _pct(steady, 50), "turn_p95_s": _pct(steady, 95),
             "first_text_p50_s": _pct(steady_first, 50), "first_text_p95_s": _pct(steady_first, 95),
-            "errors": errors, "tokens_per_s": _tokens_per_second(ctx),
+            "errors": errors, "engine": ctx.backend.options.get("engine", ctx.backend.name),
         }
         if want("concurrency"):
             results: dict[int, tuple] = {}
@@ -192,7 +236,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("bench", help="run the performance benchmarks; prints JSON")
-    p.add_argument("--only", help="comma-separated sections: music,screening,mood,reader,senses,retrieval,turn,concurrency")
+    p.add_argument("--only", help="comma-separated sections: engine,startup,music,screening,mood,reader,senses,"
+                                  "retrieval,turn,concurrency")
     p.set_defaults(handler=cmd_bench)
 
 

@@ -57,34 +57,43 @@ def _context(args: argparse.Namespace):
     return AppContext.create(_settings(args))
 
 
+def _from_server(args: argparse.Namespace, message: str, session: str | None) -> dict | None:
+    """The turn answered by a running `attune serve` on the same data folder, or None (run it here)."""
+    if getattr(args, "local", False):
+        return None
+    from .local_server import post_turn
+
+    settings = _settings(args)
+    payload = {"message": message, "session": session, "patient": args.patient}
+    result = post_turn(settings.data_dir, payload, getattr(args, "profile", None), settings.llm_timeout + 120)
+    if result is not None and not getattr(args, "_told", False):
+        print("attune: answered by the running attune serve (use --local to run here)", file=sys.stderr)
+        args._told = True
+    return result
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .events import Notice, TurnDone
     from .text import decode_bytes
-    from .turn import run_turn
 
     message = args.message
     if message == "-":
         message = decode_bytes(sys.stdin.buffer.read())
-    ctx = _context(args)
-    ref = ctx.resume_session(args.session, args.patient) if args.session else ctx.start_session(args.patient)
-    done = None
-    for ev in run_turn(ctx, ref, message):
-        if isinstance(ev, Notice):
-            print(f"attune: {ev.message}", file=sys.stderr)
-        elif isinstance(ev, TurnDone):
-            done = ev
-    print(_dump({"reply": done.reply, "action": done.action, "mood": done.mood, "music": done.music,
-                 "sources": done.sources, "session": done.session}))
+    result = _from_server(args, message, args.session)
+    if result is None:
+        from .local_server import turn_result
+
+        result = turn_result(_context(args), message, args.session, args.patient)
+    for notice in result.pop("notices", []):
+        print(f"attune: {notice}", file=sys.stderr)
+    print(_dump(result))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .events import Notice, Reply, ReplyDelta
     from .text import decode_bytes
-    from .turn import run_turn
 
-    ctx = _context(args)
-    ref = ctx.resume_session(args.session, args.patient) if args.session else ctx.start_session(args.patient)
+    ctx = ref = None
+    session = args.session
     interactive = sys.stdin.isatty()
     if interactive:
         print("Attune: an AI companion for music and relaxation, not a therapist. "
@@ -102,6 +111,22 @@ def cmd_chat(args: argparse.Namespace) -> int:
             continue
         print("attune> ", end="", flush=True)
         try:
+            served = _from_server(args, line, session) if ctx is None else None
+        except AttuneError as exc:  # the server refused this message; the conversation goes on
+            print(f"\n[{exc}]", flush=True)
+            continue
+        if served is not None:
+            session = served["session"]
+            notes = "".join(f"\n[{n}]" for n in served.get("notices", []))
+            print(served["reply"] + notes, flush=True)
+            continue
+        if ctx is None:  # no server: this process runs the turns from here on
+            from .events import Notice, Reply, ReplyDelta
+            from .turn import run_turn
+
+            ctx = _context(args)
+            ref = ctx.resume_session(session, args.patient) if session else ctx.start_session(args.patient)
+        try:
             streamed = False
             for ev in run_turn(ctx, ref, line):
                 if isinstance(ev, ReplyDelta):
@@ -114,7 +139,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(flush=True)
         except AttuneError as exc:  # a bad message must not end the conversation
             print(f"\n[{exc}]", flush=True)
-    print(_dump({"session": ref.session_id}), file=sys.stderr)
+    print(_dump({"session": ref.session_id if ref is not None else session}), file=sys.stderr)
     return 0
 
 
@@ -124,6 +149,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     serve(settings)
     return 0
+
+
+_BUILT_IN = ("serve", "chat", "ask")
 
 
 def _command(argv: list[str] | None) -> str | None:
@@ -145,6 +173,7 @@ def build_parser(argv: list[str] | None = None, *, everything: bool = False) -> 
     p.add_argument("--profile")
     p.add_argument("--session", help="continue a stored session")
     p.add_argument("--patient", default=None, help="personal code (default: the local user)")
+    p.add_argument("--local", action="store_true", help="run here even when attune serve is up")
     p.set_defaults(handler=cmd_chat)
 
     p = sub.add_parser("ask", help="one turn; prints the result as JSON")
@@ -152,10 +181,16 @@ def build_parser(argv: list[str] | None = None, *, everything: bool = False) -> 
     p.add_argument("--profile")
     p.add_argument("--session", help="continue a stored session")
     p.add_argument("--patient", default=None, help="personal code (default: the local user)")
+    p.add_argument("--local", action="store_true", help="run here even when attune serve is up")
     p.set_defaults(handler=cmd_ask)
 
     command = None if everything else _command(argv)
-    modules = [_REGISTRARS[command]] if command in _REGISTRARS else list(dict.fromkeys(_REGISTRARS.values()))
+    if command in _REGISTRARS:
+        modules = [_REGISTRARS[command]]
+    elif command in _BUILT_IN:
+        modules = []
+    else:  # help, or a command to be reported as unknown: every part's commands are listed
+        modules = list(dict.fromkeys(_REGISTRARS.values()))
     for module_name in modules:
         try:
             module = importlib.import_module(module_name)
@@ -175,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if hasattr(args, "patient") and args.patient is None:
-        from .context import LOCAL_PATIENT_CODE  # only commands with a patient pay for importing the app
+        from .config import LOCAL_PATIENT_CODE
 
         args.patient = LOCAL_PATIENT_CODE
     handler: Callable[[argparse.Namespace], int] = args.handler

@@ -26,6 +26,9 @@ __all__ = ["Settings", "load_settings", "default_models_dir", "DEFAULT_SOUNDFONT
 
 DEFAULT_SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 MAX_MESSAGE_CHARS_DEFAULT = 4000  # characters; a long message is refused, not cut
+#: The personal code of the single local user of the command line (``attune chat``, ``attune ask``) on
+#: one's own machine. Never used by the web app: every browser there is its own patient (``attune.agent.codes``).
+LOCAL_PATIENT_CODE = "local-user"
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -59,7 +62,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATTUNE_", extra="forbid", validate_default=True)
 
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("attune")))
-    llm: Literal["local", "openai", "llamacpp", "scripted"] = "local"
+    # local: the embedded model on CTranslate2 (int8); transformers: the same model on PyTorch
+    llm: Literal["local", "transformers", "openai", "llamacpp", "scripted"] = "local"
     # who leads a turn: "guided" (code's protocol, the model words within a frame), "tools" (the model
     # holds the conversation and calls Attune's tools), "auto" (tools when the backend can call them)
     agent: Literal["auto", "guided", "tools"] = "auto"

@@ -13,15 +13,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Settings, load_settings
+from .config import LOCAL_PATIENT_CODE, Settings, load_settings
 from .llm import ChatBackend, make_backend
 from .store import Store, open_store
 
 __all__ = ["AppContext", "SessionRef", "LOCAL_PATIENT_CODE"]
-
-#: The personal code of the single local user of the command line (``attune chat``, ``attune ask``) on
-#: one's own machine. Never used by the web app: every browser there is its own patient (``attune.agent.codes``).
-LOCAL_PATIENT_CODE = "local-user"
 
 
 @dataclass(frozen=True)

@@ -62,4 +62,48 @@ def serve(settings: Settings) -> None:
     # the page serves at once; the model, screens and index load beside it
     threading.Thread(target=ctx.warm_up, name="attune-warm-up", daemon=True).start()
     app = build_app(ctx)
-    app.launch(server_name=settings.host, server_port=settings.port, **launch_kwargs(settings))
+    app.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=True,
+               **launch_kwargs(settings))
+    from attune.agent import local_server
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    token = local_server.announce(settings.data_dir, f"http://{host}:{app.server_port}", settings.profile)
+    attach_local_turns(app, ctx, token)
+    try:
+        app.block_thread()
+    finally:
+        local_server.withdraw(settings.data_dir)
+
+
+def attach_local_turns(app, ctx: AppContext, token: str) -> None:
+    """``POST /attune-local/turn``: a turn for `attune ask` and `attune chat` on this machine (see
+    ``agent/local_server.py``); requests without the token from ``serve.json`` get 403."""
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import JSONResponse
+
+    from attune.agent import local_server
+    from attune.agent.errors import AttuneError
+
+    def run(body: dict) -> JSONResponse:
+        message, patient = body.get("message"), body.get("patient")
+        if not isinstance(message, str) or not isinstance(patient, str) or not patient:
+            return JSONResponse({"error": "A turn needs a message and a patient code.", "exit_code": 2},
+                                status_code=400)
+        session = body.get("session") if isinstance(body.get("session"), str) else None
+        try:
+            return JSONResponse(local_server.turn_result(ctx, message, session, patient))
+        except AttuneError as exc:
+            return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status_code=400)
+
+    async def turn(request):  # a Starlette route: no FastAPI parameter parsing
+        if not local_server.token_ok(token, request.headers.get(local_server.TOKEN_HEADER)):
+            return JSONResponse({"error": "This server's token is needed."}, status_code=403)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "A turn is a JSON object.", "exit_code": 2}, status_code=400)
+        return await run_in_threadpool(run, body)
+
+    app.app.add_route(local_server.ROUTE, turn, methods=["POST"], include_in_schema=False)

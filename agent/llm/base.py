@@ -11,12 +11,12 @@ an instruction instead and the caller's text is kept as the reply's start.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-__all__ = ["ChatBackend", "Message", "to_langchain"]
+__all__ = ["ChatBackend", "Message", "to_langchain", "until_stop"]
 
 Message = dict[str, str]
 
@@ -24,6 +24,28 @@ Message = dict[str, str]
 def to_langchain(messages: list[Message]) -> list[BaseMessage]:
     kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
     return [kinds[m["role"]](content=m["content"]) for m in messages]
+
+
+def until_stop(pieces: Iterable[str], stop: list[str] | None) -> Iterator[str]:
+    """A model's text pieces up to the first stop sequence (left out); one empty piece when nothing came,
+    so the caller sees an empty reply rather than no reply. The embedded engines share it."""
+    emitted = ""
+    yielded = False
+    for piece in pieces:
+        if not piece:
+            continue
+        emitted += piece
+        if stop and any(s in emitted for s in stop):
+            cut = min(emitted.find(s) for s in stop if s in emitted)
+            tail = piece[: max(0, len(piece) - (len(emitted) - cut))]
+            if tail:
+                yielded = True
+                yield tail
+            break
+        yielded = True
+        yield piece
+    if not yielded:
+        yield ""
 
 
 @dataclass

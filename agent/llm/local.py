@@ -25,6 +25,7 @@ from pydantic import ConfigDict
 
 from ..errors import ModelUnavailable
 from . import guard
+from .base import until_stop
 
 __all__ = ["LocalChatModel", "default_model_file", "load_local"]
 
@@ -175,25 +176,16 @@ class LocalChatModel(BaseChatModel):
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
-        emitted = ""
         exhausted = False
-        yielded = False
+
+        def pieces() -> Iterator[str]:
+            nonlocal exhausted
+            yield from streamer
+            exhausted = True
+
         try:
-            for piece in streamer:
-                if not piece:
-                    continue
-                emitted += piece
-                if stop and any(s in emitted for s in stop):
-                    cut = min(emitted.find(s) for s in stop if s in emitted)
-                    tail = piece[: max(0, len(piece) - (len(emitted) - cut))]
-                    if tail:
-                        yielded = True
-                        yield ChatGenerationChunk(message=AIMessageChunk(content=tail))
-                    break
-                yielded = True
-                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
-            else:
-                exhausted = True
+            for text in until_stop(pieces(), stop):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
         finally:
             halt.set()
             if not exhausted:
@@ -202,8 +194,6 @@ class LocalChatModel(BaseChatModel):
             worker.join()
         if errors:
             raise errors[0]
-        if not yielded:  # the model stopped at once: an empty reply, which the caller handles
-            yield ChatGenerationChunk(message=AIMessageChunk(content=""))
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))

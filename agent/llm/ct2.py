@@ -1,0 +1,265 @@
+"""The default embedded engine: CTranslate2 with int8 weights, no PyTorch at run time.
+
+CTranslate2 is an inference engine made for CPUs (prebuilt wheels, no
+compiler). The embedded SmolLM2 is converted once into
+``<models_dir>/<model>-ct2-int8-<tag>`` (from the dequantised copy that the
+transformers engine also uses; this one step needs torch and takes a few
+seconds), with its tokenizer and chat template beside it. Later starts load
+only that folder: ``tokenizers`` for the word pieces, jinja2 for the chat
+template, CTranslate2 for the maths. ``attune bench`` compares it with
+transformers (and llama.cpp when installed) on the same prompts.
+
+Requests from concurrent sessions are grouped: a request that arrives while
+others wait joins them in one ``generate_batch`` call (up to ``MAX_BATCH``),
+and each person's words stream back through their own queue. A consumer
+that stops reading ends its row of the batch at the next token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+
+from ..errors import ModelUnavailable
+from . import guard
+from .base import until_stop
+
+__all__ = ["CT2ChatModel", "Engine", "engine_dir", "load_engine"]
+
+QUANTIZATION = "int8"
+MAX_BATCH = 8  # requests generated together
+BATCH_WINDOW_S = 0.015  # how long a request waits for others to join its batch when the engine is idle
+REPETITION_PENALTY = 1.1  # as the transformers engine
+COPIED_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json")
+
+_engines: dict[str, "Engine"] = {}
+_engines_lock = threading.Lock()
+
+
+def _hf_folder(model_path: Path | None, models_dir: Path) -> Path:
+    """A Hugging Face folder of the model: the configured one, or the dequantised copy of a GGUF file."""
+    from .local import _converted_dir, default_model_file, load_local
+
+    source = Path(model_path) if model_path else default_model_file()
+    if source.is_dir():
+        return source
+    folder = _converted_dir(source, "bfloat16", models_dir)
+    if not (folder / "config.json").exists():
+        load_local(source, "bfloat16", models_dir)  # writes the dequantised copy once
+    return folder
+
+
+def engine_dir(model_path: Path | None, models_dir: Path) -> Path:
+    """Where the converted engine of this model lives (the name changes when the source file does)."""
+    from .local import default_model_file
+
+    source = Path(model_path) if model_path else default_model_file()
+    if not source.exists():
+        raise ModelUnavailable(f"The model path {source} (ATTUNE_MODEL_PATH) does not exist.")
+    stat = source.stat()
+    tag = hashlib.sha256(f"{source.resolve()}:{stat.st_size}:{int(stat.st_mtime)}:{QUANTIZATION}".encode()
+                         ).hexdigest()[:12]
+    return models_dir / f"{source.stem}-ct2-{QUANTIZATION}-{tag}"
+
+
+def convert(model_path: Path | None, models_dir: Path) -> Path:
+    """Convert the model for CTranslate2 once; returns the engine folder."""
+    target = engine_dir(model_path, models_dir)
+    if (target / "model.bin").exists():
+        return target
+    try:
+        from ctranslate2.converters import TransformersConverter
+    except ImportError:
+        raise ModelUnavailable("CTranslate2 is not installed: run `make install`, or set ATTUNE_LLM=transformers.") from None
+    hf = _hf_folder(model_path, models_dir)
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    try:
+        TransformersConverter(str(hf), copy_files=[f for f in COPIED_FILES if (hf / f).exists()],
+                              load_as_float16=False).convert(str(tmp), quantization=QUANTIZATION, force=True)
+        tmp.rename(target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)  # another process won the race, or a read-only folder
+        if not (target / "model.bin").exists():
+            raise
+    except Exception as exc:  # noqa: BLE001 - the converter raises many kinds; say what failed
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelUnavailable(f"The model at {hf} could not be converted for CTranslate2: {exc}") from None
+    return target
+
+
+@dataclass
+class _Request:
+    tokens: list[str]
+    max_new: int
+    temperature: float
+    out: "queue.Queue[int | BaseException | None]" = field(default_factory=queue.Queue)
+    halt: threading.Event = field(default_factory=threading.Event)
+    produced: int = 0
+
+
+class Engine:
+    """One loaded model: tokenizer, chat template and a CTranslate2 generator behind a batching queue."""
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        import ctranslate2
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+        from tokenizers import Tokenizer
+
+        self.folder = folder
+        cores = threads or max(1, os.cpu_count() or 1)
+        self.generator = ctranslate2.Generator(str(folder), device="cpu", compute_type=QUANTIZATION,
+                                               intra_threads=cores, inter_threads=1)
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        template = config.get("chat_template")
+        if not template and (folder / "chat_template.jinja").exists():
+            template = (folder / "chat_template.jinja").read_text(encoding="utf-8")
+        if not template:
+            raise ModelUnavailable(f"The model in {folder} has no chat template.")
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        self.template = env.from_string(template)
+        self.specials = {k: config.get(k) for k in ("bos_token", "eos_token")}
+        self.eos = config.get("eos_token") or "</s>"
+        self.eos_id = self.tokenizer.token_to_id(self.eos)
+        self._requests: "queue.Queue[_Request]" = queue.Queue()
+        self._worker = threading.Thread(target=self._serve, name="attune-ct2", daemon=True)
+        self._worker.start()
+
+    # -- prompts
+
+    def prompt_tokens(self, chat: list[dict[str, str]], prefill: str = "") -> list[str]:
+        text = self.template.render(messages=chat, add_generation_prompt=True, **self.specials) + prefill
+        ids = self.tokenizer.encode(text, add_special_tokens=False).ids
+        return [self.tokenizer.id_to_token(i) for i in ids]
+
+    # -- generation
+
+    def stream(self, tokens: list[str], max_new: int, temperature: float = 0.0) -> Iterator[str]:
+        """Text pieces as the model writes them; closing the iterator stops this request."""
+        request = _Request(tokens, max_new, temperature)
+        self._requests.put(request)
+        ids: list[int] = []
+        shown = ""
+        try:
+            while True:
+                item = request.out.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                ids.append(item)
+                text = self.tokenizer.decode(ids, skip_special_tokens=True)
+                if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
+                    continue
+                if len(text) > len(shown) and text.startswith(shown):
+                    piece, shown = text[len(shown):], text
+                    yield piece
+                elif text != shown:  # a merge changed earlier characters (rare): show the difference once
+                    shown = text
+        finally:
+            request.halt.set()
+
+    def _serve(self) -> None:
+        while True:
+            batch = [self._requests.get()]
+            try:  # others that arrive within the window join; a busy engine gathers them meanwhile
+                while len(batch) < MAX_BATCH:
+                    batch.append(self._requests.get(timeout=BATCH_WINDOW_S))
+            except queue.Empty:
+                pass
+            groups: dict[float, list[_Request]] = {}
+            for r in batch:
+                groups.setdefault(r.temperature, []).append(r)
+            for temperature, group in groups.items():
+                self._generate(group, temperature)
+
+    def _generate(self, group: list[_Request], temperature: float) -> None:
+        live = [r for r in group if not r.halt.is_set()]
+        for r in group:
+            if r not in live:
+                r.out.put(None)
+        if not live:
+            return
+
+        def on_token(step) -> bool:
+            r = live[step.batch_id]
+            if step.token_id != self.eos_id:
+                r.produced += 1
+                r.out.put(step.token_id)
+            return r.halt.is_set() or r.produced >= r.max_new
+
+        sampling = {"sampling_topk": 1} if temperature <= 0 else {
+            "sampling_topk": 50, "sampling_topp": 0.9, "sampling_temperature": temperature}
+        try:
+            self.generator.generate_batch([r.tokens for r in live], max_length=max(r.max_new for r in live),
+                                          end_token=self.eos, repetition_penalty=REPETITION_PENALTY,
+                                          include_prompt_in_result=False, callback=on_token, **sampling)
+        except Exception as exc:  # noqa: BLE001 - handed to each waiting consumer
+            for r in live:
+                r.out.put(exc)
+        for r in live:
+            r.out.put(None)
+
+
+def load_engine(model_path: Path | None, models_dir: Path) -> Engine:
+    """The engine for this model, converted on first use and loaded once per process."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    folder = convert(model_path, models_dir)
+    with _engines_lock:
+        key = str(folder)
+        if key not in _engines:
+            try:
+                _engines[key] = Engine(folder)
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ModelUnavailable(f"The converted model in {folder} could not be loaded ({exc}); "
+                                       "delete that folder to convert it again.") from None
+        return _engines[key]
+
+
+class CT2ChatModel(BaseChatModel):
+    """A LangChain chat model over the CTranslate2 engine."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: Path | None = None
+    models_dir: Path
+    max_new_tokens: int = 96
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "attune-ctranslate2"
+
+    def load(self) -> Engine:
+        return load_engine(self.model_path, self.models_dir)
+
+    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+                ) -> Iterator[ChatGenerationChunk]:
+        guard.check("ctranslate2")
+        engine = self.load()
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        chat = [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        tokens = engine.prompt_tokens(chat, kwargs.get("prefill", ""))
+        max_new = int(kwargs.get("max_new_tokens") or self.max_new_tokens)
+        pieces = engine.stream(tokens, max_new, self.temperature)
+        try:
+            for text in until_stop(pieces, stop):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        finally:
+            pieces.close()
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])

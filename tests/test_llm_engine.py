@@ -1,0 +1,83 @@
+"""The default embedded engine (CTranslate2): same prompt as transformers, batched people kept apart."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from attune.agent.config import load_settings
+from attune.agent.llm import make_backend
+
+pytestmark = [pytest.mark.real_model, pytest.mark.slow]
+
+CHAT = [{"role": "system", "content": "You are a warm, brief listener."},
+        {"role": "user", "content": "I've had a really stressful week and I can't sleep"}]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    from attune.agent.llm.ct2 import load_engine
+
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("engine"))
+    return load_engine(settings.model_path, settings.models_dir)
+
+
+def test_the_default_backend_is_the_ctranslate2_engine(tmp_path):
+    backend = make_backend(load_settings(data_dir=tmp_path))
+    assert backend.name == "local" and backend.options["engine"] == "ctranslate2"
+    assert make_backend(load_settings(data_dir=tmp_path, llm="transformers")).options["engine"] == "transformers"
+
+
+def test_the_prompt_is_the_one_transformers_builds(engine):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(engine.folder))
+    text = tokenizer.apply_chat_template(CHAT, tokenize=False, add_generation_prompt=True) + "It sounds like"
+    ours = [engine.tokenizer.token_to_id(t) for t in engine.prompt_tokens(CHAT, "It sounds like")]
+    assert ours == tokenizer(text)["input_ids"]
+
+
+def test_a_reply_streams_in_words_without_special_tokens(engine):
+    pieces = list(engine.stream(engine.prompt_tokens(CHAT, "It sounds like"), 32))
+    text = "".join(pieces)
+    assert len(pieces) > 3 and len(text.split()) >= 5
+    assert "<|im_end|>" not in text and "<|im_start|>" not in text and "\ufffd" not in text
+
+
+def test_people_generating_at_once_each_get_their_own_reply(engine):
+    """Requests batched together: each person's words reach that person only, as a lone request would."""
+    messages = ["my sister visited and we cooked all afternoon",
+                "the rent went up again and I don't know how to pay it",
+                "I finished the painting I started in spring"]
+    prompts = [engine.prompt_tokens([{"role": "user", "content": m}]) for m in messages]
+    alone = ["".join(engine.stream(p, 24)) for p in prompts]
+    together: dict[int, str] = {}
+    barrier = threading.Barrier(len(prompts) * 2)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        together[i] = "".join(engine.stream(prompts[i % len(prompts)], 24))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(prompts) * 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(together) == len(threads)
+    for i, text in together.items():
+        assert text.strip(), f"request {i} got nothing"
+        # same prompt, same reply; batching pads shorter prompts, so allow the wording to differ slightly
+        others = [alone[j] for j in range(len(prompts)) if j != i % len(prompts)]
+        assert text != "" and all(text[:40] != o[:40] for o in others), f"request {i} got another person's reply"
+    same = [together[i] == together[i + len(prompts)] for i in range(len(prompts))]
+    assert all(same), "two requests with the same prompt in one batch must get the same greedy reply"
+
+
+def test_a_reader_who_stops_early_frees_the_engine(engine):
+    prompt = engine.prompt_tokens(CHAT)
+    stream = engine.stream(prompt, 200)
+    next(stream)
+    stream.close()
+    after = "".join(engine.stream(prompt, 8))
+    assert after.strip()
