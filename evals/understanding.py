@@ -219,9 +219,10 @@ def score_why(ctx, cases: list[dict]) -> dict:
 
 
 def score_all(only: list[str] | None = None, folder: str = "understanding_blind",
-              without_overlap: bool = False) -> dict:
+              without_overlap: bool = False, leave_out: dict[str, list[str]] | None = None) -> dict:
     """Every part's score; ``without_overlap`` leaves out the cases that share wording with training data
-    (``evals/overlap.py``), listed in the report under ``left_out``."""
+    (``evals/overlap.py``), listed in the report under ``left_out``; ``leave_out`` (part -> case ids) leaves
+    out the cases an earlier score left out, so a score after a change is taken on the same cases."""
     parts = {"mood": score_mood, "music_requests": score_requests, "feedback": score_feedback, "why": score_why}
     report: dict[str, Any] = {"set": folder}
     with tempfile.TemporaryDirectory() as tmp:
@@ -231,7 +232,10 @@ def score_all(only: list[str] | None = None, folder: str = "understanding_blind"
                 if only and name not in only:
                     continue
                 cases = load_blind(name, folder)
-                if without_overlap:
+                if leave_out is not None:
+                    report.setdefault("left_out", {})[name] = sorted(leave_out.get(name, []))
+                    cases = [c for c in cases if c["id"] not in set(leave_out.get(name, []))]
+                elif without_overlap:
                     from .overlap import overlapping
 
                     shared = overlapping(cases)
@@ -265,8 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("parts", nargs="*", help="mood, music_requests, feedback, why (default: all)")
     parser.add_argument("--set", default="understanding_blind", help="folder under evals/data")
     parser.add_argument("--without-overlap", action="store_true", help="leave out cases that share training wording")
+    parser.add_argument("--leave-out-as", type=Path, help="an earlier report: leave out the cases it left out")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    report = score_all(args.parts or None, args.set, args.without_overlap)
+    leave_out = json.loads(args.leave_out_as.read_text("utf-8"))["left_out"] if args.leave_out_as else None
+    report = score_all(args.parts or None, args.set, args.without_overlap, leave_out)
     print(json.dumps(report, indent=1))
     return 0
 

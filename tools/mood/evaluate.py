@@ -13,15 +13,17 @@ __all__ = ["held_out_report"]
 
 def held_out_report() -> dict:
     from .data import QUADRANTS, quadrant, split
+    from .head import get_head
     from .text import infer_text
 
     _, held = split()
+    head = get_head(include_held_out=False)  # fitted without these rows
     matrix = [[0] * len(QUADRANTS) for _ in QUADRANTS]
     sign = {"valence": [0, 0], "arousal": [0, 0]}
     emotion_right = 0
     clear = [0, 0]  # rows with a quadrant: both estimates at least 0.15 from neutral on the right side
     for row in held:
-        est = infer_text(row.text)
+        est = infer_text(row.text, head=head)
         if quadrant(row.valence, row.arousal) != "neutral" and min(abs(row.valence), abs(row.arousal)) >= 0.15:
             clear[1] += 1
             clear[0] += (row.valence * est.valence >= 0 and row.arousal * est.arousal >= 0

@@ -112,24 +112,30 @@ class TextHead:
         return out
 
 
-_HEAD: Optional[TextHead] = None
+_HEADS: dict[bool, TextHead] = {}
 _LOCK = threading.Lock()
 
 
-def get_head() -> TextHead:
-    """The process-wide head, fitted on first call (thread-safe)."""
-    global _HEAD
-    if _HEAD is None:
+def get_head(include_held_out: bool = True) -> TextHead:
+    """The process-wide head, fitted on first call (thread-safe).
+
+    What people meet is fitted on every authored row; ``include_held_out=False`` gives the head fitted
+    without the held-out quarter, which only ``evaluate.held_out_report`` uses (a score on rows the
+    model never saw). Until 2026-12-03 the app itself used that smaller head, leaving a quarter of the
+    data unused.
+    """
+    if include_held_out not in _HEADS:
         with _LOCK:
-            if _HEAD is None:
+            if include_held_out not in _HEADS:
                 from attune.knowledge.embedding import cached_fit
 
                 from .data import load_sentences
 
                 key = "mood-head-2\n" + "\n".join(f"{r.valence}\t{r.arousal}\t{r.emotion}\t{r.text}"
                                                   for r in load_sentences())
-                _HEAD = cached_fit("mood-head", key, TextHead)
-    return _HEAD
+                name = "mood-head-all" if include_held_out else "mood-head"
+                _HEADS[include_held_out] = cached_fit(name, key, lambda: TextHead(include_held_out))
+    return _HEADS[include_held_out]
 
 
 def warm_up() -> None:

@@ -146,8 +146,8 @@ def _latin_share(text: str) -> float:
     return sum(1 for c in letters if c.isascii()) / len(letters)
 
 
-def infer_text(text: Optional[str]) -> MoodEstimate:
-    """Estimate mood from one message.
+def infer_text(text: Optional[str], head=None) -> MoodEstimate:
+    """Estimate mood from one message (``head``: another fitted ``TextHead``, for held-out scoring).
 
     Empty or whitespace-only text gives a neutral estimate with confidence 0.
     The first call loads the embedding model and fits the head (about 1-2 s);
@@ -161,7 +161,7 @@ def infer_text(text: Optional[str]) -> MoodEstimate:
     from .head import get_head
 
     parts = split_contrast(text)
-    head_out = get_head().predict([c for c, _, _ in parts], embed([c for c, _, _ in parts]))
+    head_out = (head or get_head()).predict([c for c, _, _ in parts], embed([c for c, _, _ in parts]))
     an = _vader()
     evidence: list[Evidence] = []
     v_total = a_total = 0.0
