@@ -198,6 +198,11 @@ def _session(ctx: AppContext, ref: SessionRef) -> tuple[SessionState, Any]:
 
 def _now_playing(ctx: AppContext, ref: SessionRef, piece: dict) -> None:
     """Make ``piece`` the session's current one: the next rating and "why this music?" are about it."""
+    with ctx.store.session_lock(ref.session_id):
+        _set_now_playing(ctx, ref, piece)
+
+
+def _set_now_playing(ctx: AppContext, ref: SessionRef, piece: dict) -> None:
     row = ctx.store.session(ref.session_id, ref.patient_id)
     state = row["state"] or {}
     plan = _summary(piece.get("plan") or {})

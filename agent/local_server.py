@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import AttuneError
 
-__all__ = ["ROUTE", "TOKEN_HEADER", "server_file", "announce", "withdraw", "post_turn", "turn_result",
+__all__ = ["ROUTE", "TOKEN_HEADER", "server_file", "new_token", "announce", "withdraw", "post_turn", "turn_result",
            "ServerRefused"]
 
 ROUTE = "/attune-local/turn"
@@ -46,9 +46,12 @@ def server_file(data_dir: Path) -> Path:
     return Path(data_dir) / FILE_NAME
 
 
-def announce(data_dir: Path, url: str, profile: str) -> str:
-    """Write the server file for this process; returns the token requests must carry."""
-    token = secrets.token_urlsafe(32)
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def announce(data_dir: Path, url: str, profile: str, token: str) -> None:
+    """Write the server file for this process (once its route answers: requests carry ``token``)."""
     path = server_file(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -56,7 +59,6 @@ def announce(data_dir: Path, url: str, profile: str) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump({"url": url.rstrip("/"), "pid": os.getpid(), "token": token, "profile": profile}, fh)
     os.replace(tmp, path)
-    return token
 
 
 def withdraw(data_dir: Path) -> None:

@@ -51,12 +51,13 @@ def rate(ctx: AppContext, ref: SessionRef, phase: str, *, sam_valence: float | N
     }
     if all(data[k] is None for k in ("sam_valence", "sam_arousal", "suds", "liking")):
         raise InputError("Give at least one rating (SAM, SUDS or how much you liked it).")
-    session = ctx.store.session(ref.session_id, ref.patient_id)
-    state = session["state"]
-    piece_id = piece_id or (state.get("last_piece") or {}).get("piece_id")
-    ctx.store.add_rating(ref.patient_id, ref.session_id, phase, data, piece_id=piece_id)
-    state.setdefault("self_reports", []).append({**data, "phase": phase})
-    ctx.store.save_session_state(ref.session_id, ref.patient_id, state)
+    with ctx.store.session_lock(ref.session_id):
+        session = ctx.store.session(ref.session_id, ref.patient_id)
+        state = session["state"]
+        piece_id = piece_id or (state.get("last_piece") or {}).get("piece_id")
+        ctx.store.add_rating(ref.patient_id, ref.session_id, phase, data, piece_id=piece_id)
+        state.setdefault("self_reports", []).append({**data, "phase": phase})
+        ctx.store.save_session_state(ref.session_id, ref.patient_id, state)
     from .learning import measured_change, rating_before, record_outcome  # lazily: only when a piece is rated
 
     ratings = ctx.store.ratings(ref.patient_id, ref.session_id) if phase == "post" else None
@@ -179,12 +180,13 @@ def set_eeg_baseline(ctx: AppContext, ref: SessionRef, seconds: float | None = N
 
 
 def _store_reading(ctx: AppContext, ref: SessionRef, source: str, data: dict) -> dict[str, Any]:
-    ctx.store.add_mood(ref.patient_id, ref.session_id, source, data)
-    session = ctx.store.session(ref.session_id, ref.patient_id)
-    state = session["state"]
-    state.setdefault("readings", []).append({"source": source, **data,
-                                             "at": datetime.now(timezone.utc).isoformat()})
-    ctx.store.save_session_state(ref.session_id, ref.patient_id, state)
+    with ctx.store.session_lock(ref.session_id):
+        ctx.store.add_mood(ref.patient_id, ref.session_id, source, data)
+        session = ctx.store.session(ref.session_id, ref.patient_id)
+        state = session["state"]
+        state.setdefault("readings", []).append({"source": source, **data,
+                                                 "at": datetime.now(timezone.utc).isoformat()})
+        ctx.store.save_session_state(ref.session_id, ref.patient_id, state)
     return {"stored": True, "source": source, **data}
 
 
@@ -211,6 +213,11 @@ def end_session(ctx: AppContext, ref: SessionRef) -> str:
     no memory. Ending a session that is closed already says its closing words
     again and changes nothing.
     """
+    with ctx.store.session_lock(ref.session_id):
+        return _end_session(ctx, ref)
+
+
+def _end_session(ctx: AppContext, ref: SessionRef) -> str:
     from .policy import SessionState
     from .safety.crisis import resources_for
     # the close step's own words and memory, so that the button and a goodbye cannot drift apart

@@ -172,6 +172,7 @@ class Turn:
     crisis_cleared: bool = False
     consent_answer: bool = False
     first: bool = False  # the session's first message
+    revision: int = 0  # the session state's revision when read (the save refuses if it moved on)
     change_notes: list[str] = field(default_factory=list)
     reply: str = ""
     fallback: bool = False
@@ -490,7 +491,8 @@ def _load(ctx: AppContext, ref: SessionRef, message: str) -> Turn:
                for x in ctx.store.turns(ref.session_id, ref.patient_id)]
     state.turns += 1
     state.started_at = state.started_at or _now().isoformat()
-    return Turn(ctx, ref, text, state, ctx.profile(session["profile"]), history, first=state.step == "new")
+    return Turn(ctx, ref, text, state, ctx.profile(session["profile"]), history, first=state.step == "new",
+                revision=session["revision"])
 
 
 def _screen(t: Turn) -> Iterator[Event]:
@@ -555,7 +557,17 @@ def _understand(t: Turn) -> None:
 
 
 def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
-    """One turn as a stream of events; the last is TurnDone."""
+    """One turn as a stream of events; the last is TurnDone.
+
+    The session is held for the whole turn (``Store.session_lock``): a second message, a rating or a
+    reading for the same session, from this process or another server on the same database, waits
+    for it, so no update is lost.
+    """
+    with ctx.store.session_lock(ref.session_id):
+        yield from _run_turn(ctx, ref, message)
+
+
+def _run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     started = time.perf_counter()
     t = _load(ctx, ref, message)
     yield TurnStarted(session_id=ref.session_id, turn=t.state.turns)
@@ -599,7 +611,7 @@ def _finish(t: Turn, started: float) -> Iterator[Event]:
                            "sources": [s["id"] for s in t.sources], "piece_id": t.music and t.music["piece_id"],
                            "seconds": round(time.perf_counter() - started, 3)})
     ctx.store.save_session_state(ref.session_id, ref.patient_id, state.model_dump(mode="json"),
-                                 flagged=bool(state.flag_reason) and not state.flag_corrected)
+                                 flagged=bool(state.flag_reason) and not state.flag_corrected, revision=t.revision)
     mood_out = {k: t.mood[k] for k in ("valence", "arousal", "label", "confidence", "emotions")}
     yield TurnDone(reply=reply, action=t.verdict.action, mood=mood_out, music=_public_music(t.music),
                    sources=t.sources, session=ref.session_id, step=t.step, crisis=t.crisis,

@@ -31,8 +31,9 @@ def serving(data_dir: Path):
     app = build_app(ctx)
     _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
                            quiet=True, **launch_kwargs(settings))
-    token = local_server.announce(data_dir, url, settings.profile)
+    token = local_server.new_token()
     attach_local_turns(app, ctx, token)
+    local_server.announce(data_dir, url, settings.profile, token)
     try:
         yield ctx, url.rstrip("/"), token
     finally:

@@ -67,8 +67,13 @@ def serve(settings: Settings) -> None:
     from attune.agent import local_server
 
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    token = local_server.announce(settings.data_dir, f"http://{host}:{app.server_port}", settings.profile)
+    token = local_server.new_token()
     attach_local_turns(app, ctx, token)
+    local_server.announce(settings.data_dir, f"http://{host}:{app.server_port}", settings.profile, token)
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a stop request ends as Ctrl+C does: cleaned up
     try:
         app.block_thread()
     finally:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -38,6 +40,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_SCHEMA_LOCK = 0x61747475_6E650001  # PostgreSQL advisory lock key held while the schema is created or migrated
+
+
 def _sqlite_path(url: str) -> Path | None:
     if url.startswith("sqlite:///") and ":memory:" not in url:
         return Path(url[len("sqlite:///"):])
@@ -53,6 +58,9 @@ class Store:
         self._code_key = hashlib.sha256(b"attune-code:" + key).digest()
         self.engine = self._connect(url)
         self._init_schema()
+        self._held = threading.local()  # session ids this thread holds the lock of, with a depth
+        self._memory_locks: dict[str, threading.RLock] = {}  # an in-memory database: one process only
+        self._memory_locks_guard = threading.Lock()
 
     # Opening -------------------------------------------------------------
     @staticmethod
@@ -86,6 +94,9 @@ class Store:
         where = _sqlite_path(self.url) or self.url.split("@")[-1]
         try:
             with self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    # servers starting together on a new database: one creates the tables, the others wait
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
                 if self.engine.dialect.name == "sqlite":
                     ok = conn.execute(text("PRAGMA quick_check")).scalar()
                     if ok != "ok":
@@ -210,6 +221,67 @@ class Store:
             self._audit(conn, actor, "write", "sessions", patient_id, sid)
         return sid
 
+    @contextmanager
+    def session_lock(self, session_id: str):
+        """Hold a session for one read-modify-write of its state, across threads and processes.
+
+        Every writer of a session's state takes it (a turn for its whole length, a rating, a reading,
+        the piece now playing), so two server processes on one database cannot lose each other's
+        update. PostgreSQL: an advisory lock keyed by the session; SQLite: a lock file beside the
+        database (``flock``). Re-entrant within a thread; released when the block ends, whatever happens.
+        """
+        held: dict[str, int] = self._held.__dict__.setdefault("depth", {})
+        if held.get(session_id):
+            held[session_id] += 1
+            try:
+                yield
+            finally:
+                held[session_id] -= 1
+            return
+        release = self._acquire(session_id)
+        held[session_id] = 1
+        try:
+            yield
+        finally:
+            held.pop(session_id, None)
+            release()
+
+    def _acquire(self, session_id: str):
+        digest = hashlib.sha256(f"attune-session:{session_id}".encode()).digest()
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            try:
+                conn = self.engine.connect()
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            except SQLAlchemyError as exc:
+                raise StorageError(f"The database cannot be reached: {exc}") from None
+
+            def release() -> None:
+                try:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                finally:
+                    conn.close()
+            return release
+        path = _sqlite_path(self.url)
+        if path is None:  # in memory: only this process can see it
+            with self._memory_locks_guard:
+                lock = self._memory_locks.setdefault(session_id, threading.RLock())
+            lock.acquire()
+            return lock.release
+        import fcntl
+
+        folder = path.parent / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = open(folder / f"{digest.hex()[:32]}.lock", "a+b")  # noqa: SIM115 - closed by release()
+        fcntl.flock(fh, fcntl.LOCK_EX)
+
+        def release() -> None:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+            finally:
+                fh.close()
+        return release
+
     def session_owner(self, session_id: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.execute(select(s.sessions.c.patient_id).where(s.sessions.c.id == session_id)).scalar()
@@ -226,18 +298,28 @@ class Store:
         with self._begin() as conn:
             row = self._check_owner(conn, session_id, patient_id)
             self._audit(conn, actor, "read", "sessions", patient_id, session_id)
+        state = self._dec(row.state_enc, "sessions", patient_id) or {}
         return {"id": row.id, "patient_id": row.patient_id, "profile": row.profile,
                 "flagged": row.flagged, "created_at": row.created_at, "updated_at": row.updated_at,
-                "state": self._dec(row.state_enc, "sessions", patient_id) or {}}
+                "state": state, "revision": state.get("revision", 0)}
 
     def save_session_state(self, session_id: str, patient_id: str, state: dict,
-                           flagged: bool | None = None, actor: str = "patient") -> None:
-        values: dict[str, Any] = {"state_enc": self._enc(state, "sessions", patient_id),
-                                  "updated_at": utcnow()}
-        if flagged is not None:
-            values["flagged"] = flagged
+                           flagged: bool | None = None, actor: str = "patient",
+                           revision: int | None = None) -> None:
+        """Replace a session's state; each save raises its ``revision`` by one.
+
+        With ``revision`` (the one the state was read at, ``session()["revision"]``) the save is
+        refused when anyone saved in between, rather than overwriting their change."""
         with self._begin() as conn:
-            self._check_owner(conn, session_id, patient_id)
+            row = self._check_owner(conn, session_id, patient_id)
+            current = (self._dec(row.state_enc, "sessions", patient_id) or {}).get("revision", 0)
+            if revision is not None and current != revision:
+                raise StorageError("This session was changed by another request while this one ran; "
+                                   "nothing was overwritten. Please send the message again.")
+            values: dict[str, Any] = {"state_enc": self._enc({**state, "revision": current + 1}, "sessions",
+                                                             patient_id), "updated_at": utcnow()}
+            if flagged is not None:
+                values["flagged"] = flagged
             conn.execute(update(s.sessions).where(s.sessions.c.id == session_id).values(**values))
             self._audit(conn, actor, "write", "sessions", patient_id, session_id)
 
