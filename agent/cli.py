@@ -127,12 +127,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
             ctx = _context(args)
             ref = ctx.resume_session(session, args.patient) if session else ctx.start_session(args.patient)
         try:
-            streamed = False
+            streamed = ""
             for ev in run_turn(ctx, ref, line):
                 if isinstance(ev, ReplyDelta):
-                    streamed = True
+                    streamed += ev.text
                     print(ev.text, end="", flush=True)
-                elif isinstance(ev, Reply) and (not streamed or ev.fallback):
+                elif isinstance(ev, Reply) and (not streamed or ev.fallback) and ev.text.strip() != streamed.strip():
+                    # the checked reply replaces what streamed; shown once, never twice
                     print(("\n" if streamed else "") + ev.text, end="", flush=True)
                 elif isinstance(ev, Notice):
                     print(f"\n[{ev.message}]", end="", flush=True)

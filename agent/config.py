@@ -62,8 +62,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATTUNE_", extra="forbid", validate_default=True)
 
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("attune")))
-    # local: the embedded model on CTranslate2 (int8); transformers: the same model on PyTorch
-    llm: Literal["local", "transformers", "openai", "llamacpp", "scripted"] = "local"
+    # local: the embedded model on ONNX Runtime GenAI (int8); ctranslate2 / transformers: the same model
+    # on CTranslate2 (int8) or PyTorch
+    llm: Literal["local", "ctranslate2", "transformers", "openai", "llamacpp", "scripted"] = "local"
     # who leads a turn: "guided" (code's protocol, the model words within a frame), "tools" (the model
     # holds the conversation and calls Attune's tools), "auto" (tools when the backend can call them)
     agent: Literal["auto", "guided", "tools"] = "auto"

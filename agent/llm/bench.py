@@ -5,7 +5,7 @@ prompts (the model's own chat template), writes exactly ``NEW_TOKENS``
 tokens (the end token is suppressed so each does equal work) and is timed
 twice, the second run reported: first-token latency (the prompt read plus
 one token) and decode speed (tokens after the first, per second). Engines:
-CTranslate2 int8 (the default), transformers (bfloat16), and llama.cpp on
+ONNX Runtime GenAI int8 (the default), CTranslate2 int8, transformers (bfloat16), and llama.cpp on
 the original GGUF file when ``llama-cpp-python`` is installed (it compiles
 on install, so it is opt-in: ``pip install llama-cpp-python``).
 """
@@ -66,6 +66,33 @@ def _ct2(settings) -> dict:
     prompts = [engine.prompt_tokens(c) for c in _chats()]
     sample = "".join(engine.stream(prompts[0], 40))
     return _measure("ctranslate2-int8", load_s, [runner(p) for p in prompts], sample)
+
+
+def _ortgenai(settings) -> dict:
+    from .ortgenai import PRECISION, load_engine
+
+    start = time.perf_counter()
+    engine = load_engine(settings.model_path, settings.models_dir)
+    load_s = time.perf_counter() - start
+    og = engine.og
+
+    def runner(ids):
+        def gen(n: int) -> int:
+            params = og.GeneratorParams(engine.model)
+            params.set_search_options(do_sample=False, top_k=1, max_length=len(ids) + n, min_length=len(ids) + n,
+                                      repetition_penalty=1.1)
+            generator = og.Generator(engine.model, params)
+            generator.append_tokens(ids)
+            made = 0
+            while not generator.is_done():
+                generator.generate_next_token()
+                made += 1
+            return made
+        return (lambda: gen(1)), (lambda: gen(NEW_TOKENS))
+
+    prompts = [engine.prompt_ids(c) for c in _chats()]
+    sample = "".join(engine.stream(prompts[0], 40))
+    return _measure(f"onnxruntime-genai-{PRECISION}", load_s, [runner(p) for p in prompts], sample)
 
 
 def _transformers(settings) -> dict:
@@ -139,13 +166,13 @@ def engine_bench(settings=None) -> dict:
 
     settings = settings or load_settings()
     threads = max(1, os.cpu_count() or 1)
-    rows = [_ct2(settings), _transformers(settings)]
+    rows = [_ortgenai(settings), _ct2(settings), _transformers(settings)]
     llama = _llamacpp(settings, threads)
     if llama:
         rows.append(llama)
     out: dict = {"new_tokens": NEW_TOKENS, "prompts": len(PROMPTS), "threads": threads, "engines": rows}
     default = rows[0]["decode_tokens_per_s"]
-    out["default_vs_transformers"] = round(default / rows[1]["decode_tokens_per_s"], 2)
+    out["default_vs_transformers"] = round(default / rows[2]["decode_tokens_per_s"], 2)
     if llama:
         out["default_vs_llamacpp"] = round(default / llama["decode_tokens_per_s"], 2)
     else:

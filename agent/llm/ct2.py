@@ -1,4 +1,4 @@
-"""The default embedded engine: CTranslate2 with int8 weights, no PyTorch at run time.
+"""An embedded engine (``ATTUNE_LLM=ctranslate2``): CTranslate2 with int8 weights, no PyTorch at run time.
 
 CTranslate2 is an inference engine made for CPUs (prebuilt wheels, no
 compiler). The embedded SmolLM2 is converted once into
@@ -7,7 +7,8 @@ transformers engine also uses; this one step needs torch and takes a few
 seconds), with its tokenizer and chat template beside it. Later starts load
 only that folder: ``tokenizers`` for the word pieces, jinja2 for the chat
 template, CTranslate2 for the maths. ``attune bench`` compares it with
-transformers (and llama.cpp when installed) on the same prompts.
+transformers, ONNX Runtime GenAI (the default) and llama.cpp when installed; on this 135M model it
+decoded no faster than transformers (2026-12-03), so it is not the default.
 
 Requests from concurrent sessions are grouped: a request that arrives while
 others wait joins them in one ``generate_batch`` call (up to ``MAX_BATCH``),
@@ -17,8 +18,6 @@ that stops reading ends its row of the batch at the next token.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import queue
 import shutil
@@ -35,6 +34,7 @@ from pydantic import ConfigDict
 from ..errors import ModelUnavailable
 from . import guard
 from .base import until_stop
+from .embedded import chat_template, converted_dir, hf_folder, text_pieces
 
 __all__ = ["CT2ChatModel", "Engine", "engine_dir", "load_engine"]
 
@@ -48,30 +48,9 @@ _engines: dict[str, "Engine"] = {}
 _engines_lock = threading.Lock()
 
 
-def _hf_folder(model_path: Path | None, models_dir: Path) -> Path:
-    """A Hugging Face folder of the model: the configured one, or the dequantised copy of a GGUF file."""
-    from .local import _converted_dir, default_model_file, load_local
-
-    source = Path(model_path) if model_path else default_model_file()
-    if source.is_dir():
-        return source
-    folder = _converted_dir(source, "bfloat16", models_dir)
-    if not (folder / "config.json").exists():
-        load_local(source, "bfloat16", models_dir)  # writes the dequantised copy once
-    return folder
-
-
 def engine_dir(model_path: Path | None, models_dir: Path) -> Path:
-    """Where the converted engine of this model lives (the name changes when the source file does)."""
-    from .local import default_model_file
-
-    source = Path(model_path) if model_path else default_model_file()
-    if not source.exists():
-        raise ModelUnavailable(f"The model path {source} (ATTUNE_MODEL_PATH) does not exist.")
-    stat = source.stat()
-    tag = hashlib.sha256(f"{source.resolve()}:{stat.st_size}:{int(stat.st_mtime)}:{QUANTIZATION}".encode()
-                         ).hexdigest()[:12]
-    return models_dir / f"{source.stem}-ct2-{QUANTIZATION}-{tag}"
+    """Where the converted engine of this model lives."""
+    return converted_dir(model_path, models_dir, f"ct2-{QUANTIZATION}")
 
 
 def convert(model_path: Path | None, models_dir: Path) -> Path:
@@ -82,8 +61,8 @@ def convert(model_path: Path | None, models_dir: Path) -> Path:
     try:
         from ctranslate2.converters import TransformersConverter
     except ImportError:
-        raise ModelUnavailable("CTranslate2 is not installed: run `make install`, or set ATTUNE_LLM=transformers.") from None
-    hf = _hf_folder(model_path, models_dir)
+        raise ModelUnavailable("CTranslate2 is not installed: run `make install`, or set ATTUNE_LLM=local.") from None
+    hf = hf_folder(model_path, models_dir)
     tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
     try:
         TransformersConverter(str(hf), copy_files=[f for f in COPIED_FILES if (hf / f).exists()],
@@ -114,7 +93,6 @@ class Engine:
 
     def __init__(self, folder: Path, threads: int | None = None) -> None:
         import ctranslate2
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
         from tokenizers import Tokenizer
 
         self.folder = folder
@@ -122,16 +100,8 @@ class Engine:
         self.generator = ctranslate2.Generator(str(folder), device="cpu", compute_type=QUANTIZATION,
                                                intra_threads=cores, inter_threads=1)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
-        template = config.get("chat_template")
-        if not template and (folder / "chat_template.jinja").exists():
-            template = (folder / "chat_template.jinja").read_text(encoding="utf-8")
-        if not template:
-            raise ModelUnavailable(f"The model in {folder} has no chat template.")
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-        self.template = env.from_string(template)
-        self.specials = {k: config.get(k) for k in ("bos_token", "eos_token")}
-        self.eos = config.get("eos_token") or "</s>"
+        self.template, self.specials = chat_template(folder)
+        self.eos = self.specials.get("eos_token") or "</s>"
         self.eos_id = self.tokenizer.token_to_id(self.eos)
         self._requests: "queue.Queue[_Request]" = queue.Queue()
         self._worker = threading.Thread(target=self._serve, name="attune-ct2", daemon=True)
@@ -150,24 +120,8 @@ class Engine:
         """Text pieces as the model writes them; closing the iterator stops this request."""
         request = _Request(tokens, max_new, temperature)
         self._requests.put(request)
-        ids: list[int] = []
-        shown = ""
         try:
-            while True:
-                item = request.out.get()
-                if item is None:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                ids.append(item)
-                text = self.tokenizer.decode(ids, skip_special_tokens=True)
-                if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
-                    continue
-                if len(text) > len(shown) and text.startswith(shown):
-                    piece, shown = text[len(shown):], text
-                    yield piece
-                elif text != shown:  # a merge changed earlier characters (rare): show the difference once
-                    shown = text
+            yield from text_pieces(request.out, lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True))
         finally:
             request.halt.set()
 

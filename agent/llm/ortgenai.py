@@ -1,0 +1,249 @@
+"""The default embedded engine: ONNX Runtime GenAI with int8 weights, no PyTorch at run time.
+
+Chosen on the 2-core machine (2026-12-03, ``attune bench --only engine``; the
+README has the numbers): on SmolLM2-135M int8 decodes at about 0.9x llama.cpp's
+speed on the same model, where CTranslate2 int8 and transformers bfloat16 reached
+about 0.3x; prebuilt wheels, no compiler. int4 was faster still (1.3x) but its
+words were worse where it matters: "my mum moved into a care home and the house
+is so quiet" came back as "feeling low on energy and homesick after a long day
+at work", a reason the person never gave, where int8, CTranslate2 and
+transformers all reflected the person's own words. The model is converted once
+by the ONNX Runtime GenAI model builder (in a child process: it needs torch and
+about 1.7 GB for 25 s) from the dequantised copy into
+``<models_dir>/<model>-ortgenai-int8-<tag>``; later starts load only that folder.
+
+Requests from concurrent sessions queue for one generator at a time: left-padded
+batches changed the words of the padded rows in ONNX Runtime GenAI 0.18
+(measured 2026-12-03: two of three replies differed from the same prompt alone),
+so rows are batched only when their prompts have the same length. Each
+person's words stream back through their own queue; a consumer that stops
+reading ends its request at the next token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+
+from ..errors import ModelUnavailable
+from . import guard
+from .base import until_stop
+from .embedded import chat_template, converted_dir, hf_folder, text_pieces
+
+__all__ = ["OrtGenAIChatModel", "Engine", "engine_dir", "load_engine", "PRECISION"]
+
+PRECISION = "int8"  # the builder's CPU precisions: int4, int8 (chosen, see above), fp32
+MAX_BATCH = 8
+BATCH_WINDOW_S = 0.015  # how long a request waits for others to join when the engine is idle
+REPETITION_PENALTY = 1.1  # as the other engines
+CONVERT_TIMEOUT_S = 900
+
+_engines: dict[str, "Engine"] = {}
+_engines_lock = threading.Lock()
+
+
+def engine_dir(model_path: Path | None, models_dir: Path) -> Path:
+    """Where the converted model lives."""
+    return converted_dir(model_path, models_dir, f"ortgenai-{PRECISION}")
+
+
+def convert(model_path: Path | None, models_dir: Path) -> Path:
+    """Convert the model once with the ONNX Runtime GenAI builder; returns the model folder."""
+    target = engine_dir(model_path, models_dir)
+    if (target / "genai_config.json").exists():
+        return target
+    hf = hf_folder(model_path, models_dir)
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    cache = target.with_name(f"{target.name}.cache{os.getpid()}")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(hf), "-o", str(tmp),
+               "-p", PRECISION, "-e", "cpu", "-c", str(cache)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S, env=env)
+        if done.returncode != 0 or not (tmp / "genai_config.json").exists():
+            raise ModelUnavailable("The model could not be converted for ONNX Runtime GenAI: "
+                                   f"{(done.stderr or done.stdout).strip()[-400:]}")
+        tmp.rename(target)
+    except subprocess.TimeoutExpired:
+        raise ModelUnavailable(f"Converting the model took over {CONVERT_TIMEOUT_S} s; set ATTUNE_LLM=transformers "
+                               "to use the model without converting it.") from None
+    except OSError:
+        if not (target / "genai_config.json").exists():  # another process won the race: use its copy
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+    return target
+
+
+@dataclass
+class _Request:
+    ids: list[int]
+    max_new: int
+    out: "queue.Queue[int | BaseException | None]" = field(default_factory=queue.Queue)
+    halt: threading.Event = field(default_factory=threading.Event)
+    produced: int = 0
+    finished: bool = False
+
+
+class Engine:
+    """One loaded model: tokenizer, chat template and an ONNX Runtime GenAI model behind a batching queue."""
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        import onnxruntime_genai as og
+
+        self.og = og
+        self.folder = folder
+        cores = threads or max(1, os.cpu_count() or 1)
+        config = og.Config(str(folder))
+        config.overlay(json.dumps({"model": {"decoder": {"session_options": {
+            "intra_op_num_threads": cores, "inter_op_num_threads": 1}}}}))
+        self.model = og.Model(config)
+        self.tokenizer = og.Tokenizer(self.model)
+        self.template, self.specials = chat_template(folder)
+        genai = json.loads((folder / "genai_config.json").read_text(encoding="utf-8"))["model"]
+        eos = genai.get("eos_token_id", [])
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos])
+        self._requests: "queue.Queue[_Request]" = queue.Queue()
+        self._worker = threading.Thread(target=self._serve, name="attune-ortgenai", daemon=True)
+        self._worker.start()
+
+    # -- prompts and text
+
+    def prompt_ids(self, chat: list[dict[str, str]], prefill: str = "") -> list[int]:
+        text = self.template.render(messages=chat, add_generation_prompt=True, **self.specials) + prefill
+        return [int(i) for i in self.tokenizer.encode(text)]
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids)
+
+    def stream(self, ids: list[int], max_new: int) -> Iterator[str]:
+        """Text pieces as the model writes them (greedy); closing the iterator stops this request."""
+        request = _Request(list(ids), max_new)
+        self._requests.put(request)
+        try:
+            yield from text_pieces(request.out, self.decode)
+        finally:
+            request.halt.set()
+
+    # -- the batching worker
+
+    def _serve(self) -> None:
+        waiting: list[_Request] = []
+        while True:
+            if not waiting:
+                waiting.append(self._requests.get())
+            try:  # others that arrive within the window may join if their prompt is as long
+                while len(waiting) < 4 * MAX_BATCH:
+                    waiting.append(self._requests.get(timeout=BATCH_WINDOW_S))
+            except queue.Empty:
+                pass
+            first = waiting[0]
+            batch = [r for r in waiting if len(r.ids) == len(first.ids)][:MAX_BATCH]
+            waiting = [r for r in waiting if r not in batch]
+            live = [r for r in batch if not r.halt.is_set()]
+            for r in batch:
+                if r not in live:
+                    r.out.put(None)
+            if not live:
+                continue
+            try:
+                self._generate(live)
+            except Exception as exc:  # noqa: BLE001 - handed to each waiting consumer
+                for r in live:
+                    if not r.finished:
+                        r.out.put(exc)
+            for r in live:
+                r.out.put(None)
+
+    def _generate(self, rows: list[_Request]) -> None:
+        """One greedy generator over rows with prompts of one length; each row's tokens go to its queue."""
+        og = self.og
+        import numpy as np
+
+        width = len(rows[0].ids)
+        tokens = np.array([r.ids for r in rows], dtype=np.int32)
+        params = og.GeneratorParams(self.model)
+        params.set_search_options(do_sample=False, top_k=1, max_length=width + max(r.max_new for r in rows),
+                                  repetition_penalty=REPETITION_PENALTY, batch_size=len(rows))
+        generator = og.Generator(self.model, params)
+        generator.append_tokens(tokens if len(rows) > 1 else tokens[0])
+        while not generator.is_done():
+            generator.generate_next_token()
+            step = generator.get_next_tokens()
+            for r, token in zip(rows, step):
+                if r.finished:
+                    continue
+                token = int(token)
+                if token in self.eos_ids or r.halt.is_set():
+                    r.finished = True
+                    continue
+                r.produced += 1
+                r.out.put(token)
+                if r.produced >= r.max_new:
+                    r.finished = True
+            if all(r.finished for r in rows):
+                break
+
+
+def load_engine(model_path: Path | None, models_dir: Path) -> Engine:
+    """The engine for this model, converted on first use and loaded once per process."""
+    folder = convert(model_path, models_dir)
+    with _engines_lock:
+        key = str(folder)
+        if key not in _engines:
+            try:
+                _engines[key] = Engine(folder)
+            except Exception as exc:  # noqa: BLE001 - onnxruntime-genai raises its own error types
+                raise ModelUnavailable(f"The converted model in {folder} could not be loaded ({exc}); "
+                                       "delete that folder to convert it again.") from None
+        return _engines[key]
+
+
+class OrtGenAIChatModel(BaseChatModel):
+    """A LangChain chat model over the ONNX Runtime GenAI engine."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: Path | None = None
+    models_dir: Path
+    max_new_tokens: int = 96
+    temperature: float = 0.0  # greedy: the guided protocol wants the same words for the same frame
+
+    @property
+    def _llm_type(self) -> str:
+        return "attune-onnxruntime-genai"
+
+    def load(self) -> Engine:
+        return load_engine(self.model_path, self.models_dir)
+
+    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+                ) -> Iterator[ChatGenerationChunk]:
+        guard.check("onnxruntime-genai")
+        engine = self.load()
+        roles = {"system": "system", "human": "user", "ai": "assistant"}
+        chat = [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        ids = engine.prompt_ids(chat, kwargs.get("prefill", ""))
+        pieces = engine.stream(ids, int(kwargs.get("max_new_tokens") or self.max_new_tokens))
+        try:
+            for text in until_stop(pieces, stop):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        finally:
+            pieces.close()
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
