@@ -15,8 +15,9 @@ from typing import Any, Iterable, Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
-__all__ = ["ChatBackend", "Message", "to_langchain", "until_stop"]
+__all__ = ["ChatBackend", "Message", "StreamedChatModel", "as_chat", "to_langchain", "until_stop"]
 
 Message = dict[str, str]
 
@@ -24,6 +25,20 @@ Message = dict[str, str]
 def to_langchain(messages: list[Message]) -> list[BaseMessage]:
     kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
     return [kinds[m["role"]](content=m["content"]) for m in messages]
+
+
+def as_chat(messages: list[BaseMessage]) -> list[Message]:
+    """LangChain messages as the ``{"role", "content"}`` dicts a chat template or server takes."""
+    roles = {"system": "system", "human": "user", "ai": "assistant"}
+    return [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
+
+
+class StreamedChatModel(BaseChatModel):
+    """A chat model whose whole reply is its streamed pieces joined (the local engines, llama.cpp)."""
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 def until_stop(pieces: Iterable[str], stop: list[str] | None) -> Iterator[str]:

@@ -22,19 +22,11 @@ import os
 import queue
 import shutil
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
-
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from typing import Iterator
 
 from ..errors import ModelUnavailable
-from . import guard
-from .base import until_stop
-from .embedded import chat_template, converted_dir, hf_folder, text_pieces
+from .embedded import EngineChatModel, Request, cached_engine, chat_template, converted_dir, hf_folder, stream_request
 
 __all__ = ["CT2ChatModel", "Engine", "engine_dir", "load_engine"]
 
@@ -43,10 +35,6 @@ MAX_BATCH = 8  # requests generated together
 BATCH_WINDOW_S = 0.015  # how long a request waits for others to join its batch when the engine is idle
 REPETITION_PENALTY = 1.1  # as the transformers engine
 COPIED_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json")
-
-_engines: dict[str, "Engine"] = {}
-_engines_lock = threading.Lock()
-
 
 def engine_dir(model_path: Path | None, models_dir: Path) -> Path:
     """Where the converted engine of this model lives."""
@@ -78,16 +66,6 @@ def convert(model_path: Path | None, models_dir: Path) -> Path:
     return target
 
 
-@dataclass
-class _Request:
-    tokens: list[str]
-    max_new: int
-    temperature: float
-    out: "queue.Queue[int | BaseException | None]" = field(default_factory=queue.Queue)
-    halt: threading.Event = field(default_factory=threading.Event)
-    produced: int = 0
-
-
 class Engine:
     """One loaded model: tokenizer, chat template and a CTranslate2 generator behind a batching queue."""
 
@@ -103,7 +81,7 @@ class Engine:
         self.template, self.specials = chat_template(folder)
         self.eos = self.specials.get("eos_token") or "</s>"
         self.eos_id = self.tokenizer.token_to_id(self.eos)
-        self._requests: "queue.Queue[_Request]" = queue.Queue()
+        self._requests: "queue.Queue[Request]" = queue.Queue()
         self._worker = threading.Thread(target=self._serve, name="attune-ct2", daemon=True)
         self._worker.start()
 
@@ -118,12 +96,8 @@ class Engine:
 
     def stream(self, tokens: list[str], max_new: int, temperature: float = 0.0) -> Iterator[str]:
         """Text pieces as the model writes them; closing the iterator stops this request."""
-        request = _Request(tokens, max_new, temperature)
-        self._requests.put(request)
-        try:
-            yield from text_pieces(request.out, lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True))
-        finally:
-            request.halt.set()
+        return stream_request(self._requests, Request(tokens, max_new, temperature),
+                              lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True))
 
     def _serve(self) -> None:
         while True:
@@ -133,13 +107,13 @@ class Engine:
                     batch.append(self._requests.get(timeout=BATCH_WINDOW_S))
             except queue.Empty:
                 pass
-            groups: dict[float, list[_Request]] = {}
+            groups: dict[float, list[Request]] = {}
             for r in batch:
                 groups.setdefault(r.temperature, []).append(r)
             for temperature, group in groups.items():
                 self._generate(group, temperature)
 
-    def _generate(self, group: list[_Request], temperature: float) -> None:
+    def _generate(self, group: list[Request], temperature: float) -> None:
         live = [r for r in group if not r.halt.is_set()]
         for r in group:
             if r not in live:
@@ -157,7 +131,7 @@ class Engine:
         sampling = {"sampling_topk": 1} if temperature <= 0 else {
             "sampling_topk": 50, "sampling_topp": 0.9, "sampling_temperature": temperature}
         try:
-            self.generator.generate_batch([r.tokens for r in live], max_length=max(r.max_new for r in live),
+            self.generator.generate_batch([r.prompt for r in live], max_length=max(r.max_new for r in live),
                                           end_token=self.eos, repetition_penalty=REPETITION_PENALTY,
                                           include_prompt_in_result=False, callback=on_token, **sampling)
         except Exception as exc:  # noqa: BLE001 - handed to each waiting consumer
@@ -170,50 +144,16 @@ class Engine:
 def load_engine(model_path: Path | None, models_dir: Path) -> Engine:
     """The engine for this model, converted on first use and loaded once per process."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    folder = convert(model_path, models_dir)
-    with _engines_lock:
-        key = str(folder)
-        if key not in _engines:
-            try:
-                _engines[key] = Engine(folder)
-            except (OSError, RuntimeError, ValueError) as exc:
-                raise ModelUnavailable(f"The converted model in {folder} could not be loaded ({exc}); "
-                                       "delete that folder to convert it again.") from None
-        return _engines[key]
+    return cached_engine(convert(model_path, models_dir), Engine)
 
 
-class CT2ChatModel(BaseChatModel):
+class CT2ChatModel(EngineChatModel):
     """A LangChain chat model over the CTranslate2 engine."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    model_path: Path | None = None
-    models_dir: Path
-    max_new_tokens: int = 96
-    temperature: float = 0.0
-
-    @property
-    def _llm_type(self) -> str:
-        return "attune-ctranslate2"
+    engine_name = "ctranslate2"
 
     def load(self) -> Engine:
         return load_engine(self.model_path, self.models_dir)
 
-    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
-                ) -> Iterator[ChatGenerationChunk]:
-        guard.check("ctranslate2")
-        engine = self.load()
-        roles = {"system": "system", "human": "user", "ai": "assistant"}
-        chat = [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
-        tokens = engine.prompt_tokens(chat, kwargs.get("prefill", ""))
-        max_new = int(kwargs.get("max_new_tokens") or self.max_new_tokens)
-        pieces = engine.stream(tokens, max_new, self.temperature)
-        try:
-            for text in until_stop(pieces, stop):
-                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-        finally:
-            pieces.close()
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+    def pieces(self, engine: Engine, chat: list[dict[str, str]], prefill: str, max_new: int) -> Iterator[str]:
+        return engine.stream(engine.prompt_tokens(chat, prefill), max_new, self.temperature)

@@ -1,10 +1,11 @@
-"""What the embedded engines share: where converted models live, the chat template, streamed text.
+"""What the embedded engines share: converted model folders, the chat template, requests, streamed text.
 
 ``ct2`` (CTranslate2) and ``ortgenai`` (ONNX Runtime GenAI, the default) each
 convert the model once from a Hugging Face folder (the dequantised copy of the
-GGUF file that ``local`` also uses), render the model's own chat template with
-jinja2 as transformers does, and turn the token ids a generation thread hands
-over into text pieces.
+GGUF file that ``local`` also uses), load it once per process, render the
+model's own chat template with jinja2 as transformers does, queue requests for
+one generation thread, and turn the token ids it hands back into text pieces.
+``EngineChatModel`` is the LangChain face of either.
 """
 
 from __future__ import annotations
@@ -12,12 +13,24 @@ from __future__ import annotations
 import hashlib
 import json
 import queue
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ClassVar, Iterator
+
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
+from pydantic import ConfigDict
 
 from ..errors import ModelUnavailable
+from . import guard
+from .base import StreamedChatModel, as_chat, until_stop
 
-__all__ = ["hf_folder", "converted_dir", "chat_template", "text_pieces"]
+__all__ = ["hf_folder", "converted_dir", "chat_template", "text_pieces", "Request", "stream_request",
+           "cached_engine", "EngineChatModel"]
+
+_engines: dict[str, Any] = {}
+_engines_lock = threading.Lock()
 
 
 def hf_folder(model_path: Path | None, models_dir: Path) -> Path:
@@ -78,3 +91,73 @@ def text_pieces(out: "queue.Queue", decode: Callable[[list[int]], str]) -> Itera
             yield piece
         elif text != shown:  # a merge changed earlier characters (rare): show the difference once
             shown = text
+
+
+@dataclass
+class Request:
+    """One person's generation: the prompt (token strings or ids, as the engine takes them) and their queue."""
+
+    prompt: list
+    max_new: int
+    temperature: float = 0.0
+    out: "queue.Queue[int | BaseException | None]" = field(default_factory=queue.Queue)
+    halt: threading.Event = field(default_factory=threading.Event)  # the consumer stopped reading
+    produced: int = 0
+    finished: bool = False
+
+
+def stream_request(requests: "queue.Queue[Request]", request: Request,
+                   decode: Callable[[list[int]], str]) -> Iterator[str]:
+    """Queue ``request`` for the engine's thread and yield its text; closing the iterator halts it."""
+    requests.put(request)
+    try:
+        yield from text_pieces(request.out, decode)
+    finally:
+        request.halt.set()
+
+
+def cached_engine(folder: Path, build: Callable[[Path], Any]) -> Any:
+    """The engine loaded from ``folder``, once per process."""
+    with _engines_lock:
+        key = str(folder)
+        if key not in _engines:
+            try:
+                _engines[key] = build(folder)
+            except Exception as exc:  # noqa: BLE001 - each engine raises its own error types
+                raise ModelUnavailable(f"The converted model in {folder} could not be loaded ({exc}); "
+                                       "delete that folder to convert it again.") from None
+        return _engines[key]
+
+
+class EngineChatModel(StreamedChatModel):
+    """A LangChain chat model over an embedded engine: ``load`` and ``pieces`` come from the engine's module."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    engine_name: ClassVar[str] = ""
+
+    model_path: Path | None = None
+    models_dir: Path
+    max_new_tokens: int = 96
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return f"attune-{self.engine_name}"
+
+    def load(self) -> Any:
+        raise NotImplementedError
+
+    def pieces(self, engine: Any, chat: list[dict[str, str]], prefill: str, max_new: int) -> Iterator[str]:
+        raise NotImplementedError
+
+    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+                ) -> Iterator[ChatGenerationChunk]:
+        guard.check(self.engine_name)
+        engine = self.load()
+        max_new = int(kwargs.get("max_new_tokens") or self.max_new_tokens)
+        pieces = self.pieces(engine, as_chat(messages), kwargs.get("prefill", ""), max_new)
+        try:
+            for text in until_stop(pieces, stop):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        finally:
+            pieces.close()

@@ -18,14 +18,13 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict
 
 from ..errors import ModelUnavailable
 from . import guard
-from .base import until_stop
+from .base import StreamedChatModel, as_chat, until_stop
 
 __all__ = ["LocalChatModel", "default_model_file", "load_local"]
 
@@ -113,7 +112,7 @@ def _save_converted(model: Any, tokenizer: Any, target: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-class LocalChatModel(BaseChatModel):
+class LocalChatModel(StreamedChatModel):
     """A LangChain chat model over a local transformers causal LM."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -133,9 +132,7 @@ class LocalChatModel(BaseChatModel):
 
     def _prompt(self, messages: list[BaseMessage], prefill: str) -> str:
         _, tokenizer = self.load()
-        roles = {"system": "system", "human": "user", "ai": "assistant"}
-        chat = [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
-        text = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        text = tokenizer.apply_chat_template(as_chat(messages), tokenize=False, add_generation_prompt=True)
         return text + prefill
 
     def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
@@ -194,7 +191,3 @@ class LocalChatModel(BaseChatModel):
             worker.join()
         if errors:
             raise errors[0]
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])

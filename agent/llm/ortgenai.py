@@ -29,19 +29,11 @@ import shutil
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
-
-from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import ConfigDict
+from typing import Iterator
 
 from ..errors import ModelUnavailable
-from . import guard
-from .base import until_stop
-from .embedded import chat_template, converted_dir, hf_folder, text_pieces
+from .embedded import EngineChatModel, Request, cached_engine, chat_template, converted_dir, hf_folder, stream_request
 
 __all__ = ["OrtGenAIChatModel", "Engine", "engine_dir", "load_engine", "PRECISION"]
 
@@ -50,10 +42,6 @@ MAX_BATCH = 8
 BATCH_WINDOW_S = 0.015  # how long a request waits for others to join when the engine is idle
 REPETITION_PENALTY = 1.1  # as the other engines
 CONVERT_TIMEOUT_S = 900
-
-_engines: dict[str, "Engine"] = {}
-_engines_lock = threading.Lock()
-
 
 def engine_dir(model_path: Path | None, models_dir: Path) -> Path:
     """Where the converted model lives."""
@@ -89,16 +77,6 @@ def convert(model_path: Path | None, models_dir: Path) -> Path:
     return target
 
 
-@dataclass
-class _Request:
-    ids: list[int]
-    max_new: int
-    out: "queue.Queue[int | BaseException | None]" = field(default_factory=queue.Queue)
-    halt: threading.Event = field(default_factory=threading.Event)
-    produced: int = 0
-    finished: bool = False
-
-
 class Engine:
     """One loaded model: tokenizer, chat template and an ONNX Runtime GenAI model behind a batching queue."""
 
@@ -117,7 +95,7 @@ class Engine:
         genai = json.loads((folder / "genai_config.json").read_text(encoding="utf-8"))["model"]
         eos = genai.get("eos_token_id", [])
         self.eos_ids = set(eos if isinstance(eos, list) else [eos])
-        self._requests: "queue.Queue[_Request]" = queue.Queue()
+        self._requests: "queue.Queue[Request]" = queue.Queue()
         self._worker = threading.Thread(target=self._serve, name="attune-ortgenai", daemon=True)
         self._worker.start()
 
@@ -132,17 +110,12 @@ class Engine:
 
     def stream(self, ids: list[int], max_new: int) -> Iterator[str]:
         """Text pieces as the model writes them (greedy); closing the iterator stops this request."""
-        request = _Request(list(ids), max_new)
-        self._requests.put(request)
-        try:
-            yield from text_pieces(request.out, self.decode)
-        finally:
-            request.halt.set()
+        return stream_request(self._requests, Request(list(ids), max_new), self.decode)
 
     # -- the batching worker
 
     def _serve(self) -> None:
-        waiting: list[_Request] = []
+        waiting: list[Request] = []
         while True:
             if not waiting:
                 waiting.append(self._requests.get())
@@ -152,7 +125,7 @@ class Engine:
             except queue.Empty:
                 pass
             first = waiting[0]
-            batch = [r for r in waiting if len(r.ids) == len(first.ids)][:MAX_BATCH]
+            batch = [r for r in waiting if len(r.prompt) == len(first.prompt)][:MAX_BATCH]
             waiting = [r for r in waiting if r not in batch]
             live = [r for r in batch if not r.halt.is_set()]
             for r in batch:
@@ -169,13 +142,13 @@ class Engine:
             for r in live:
                 r.out.put(None)
 
-    def _generate(self, rows: list[_Request]) -> None:
+    def _generate(self, rows: list[Request]) -> None:
         """One greedy generator over rows with prompts of one length; each row's tokens go to its queue."""
         og = self.og
         import numpy as np
 
-        width = len(rows[0].ids)
-        tokens = np.array([r.ids for r in rows], dtype=np.int32)
+        width = len(rows[0].prompt)
+        tokens = np.array([r.prompt for r in rows], dtype=np.int32)
         params = og.GeneratorParams(self.model)
         params.set_search_options(do_sample=False, top_k=1, max_length=width + max(r.max_new for r in rows),
                                   repetition_penalty=REPETITION_PENALTY, batch_size=len(rows))
@@ -201,49 +174,17 @@ class Engine:
 
 def load_engine(model_path: Path | None, models_dir: Path) -> Engine:
     """The engine for this model, converted on first use and loaded once per process."""
-    folder = convert(model_path, models_dir)
-    with _engines_lock:
-        key = str(folder)
-        if key not in _engines:
-            try:
-                _engines[key] = Engine(folder)
-            except Exception as exc:  # noqa: BLE001 - onnxruntime-genai raises its own error types
-                raise ModelUnavailable(f"The converted model in {folder} could not be loaded ({exc}); "
-                                       "delete that folder to convert it again.") from None
-        return _engines[key]
+    return cached_engine(convert(model_path, models_dir), Engine)
 
 
-class OrtGenAIChatModel(BaseChatModel):
-    """A LangChain chat model over the ONNX Runtime GenAI engine."""
+class OrtGenAIChatModel(EngineChatModel):
+    """A LangChain chat model over the ONNX Runtime GenAI engine (greedy: the guided protocol wants the same
+    words for the same frame)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    model_path: Path | None = None
-    models_dir: Path
-    max_new_tokens: int = 96
-    temperature: float = 0.0  # greedy: the guided protocol wants the same words for the same frame
-
-    @property
-    def _llm_type(self) -> str:
-        return "attune-onnxruntime-genai"
+    engine_name = "onnxruntime-genai"
 
     def load(self) -> Engine:
         return load_engine(self.model_path, self.models_dir)
 
-    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
-                ) -> Iterator[ChatGenerationChunk]:
-        guard.check("onnxruntime-genai")
-        engine = self.load()
-        roles = {"system": "system", "human": "user", "ai": "assistant"}
-        chat = [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
-        ids = engine.prompt_ids(chat, kwargs.get("prefill", ""))
-        pieces = engine.stream(ids, int(kwargs.get("max_new_tokens") or self.max_new_tokens))
-        try:
-            for text in until_stop(pieces, stop):
-                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-        finally:
-            pieces.close()
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+    def pieces(self, engine: Engine, chat: list[dict[str, str]], prefill: str, max_new: int) -> Iterator[str]:
+        return engine.stream(engine.prompt_ids(chat, prefill), max_new)

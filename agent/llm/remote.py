@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from ..errors import BackendUnreachable, ModelUnavailable
 from . import guard
+from .base import StreamedChatModel, as_chat
 
 __all__ = ["openai_model", "LlamaCppChatModel"]
 
@@ -70,7 +71,7 @@ def _translate(exc: Exception, base_url: str) -> Exception:
     return exc
 
 
-class LlamaCppChatModel(BaseChatModel):
+class LlamaCppChatModel(StreamedChatModel):
     """llama-cpp-python on a GGUF file (the ``llamacpp`` extra)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -96,8 +97,7 @@ class LlamaCppChatModel(BaseChatModel):
     def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
         guard.check("llamacpp")
         llm = self._load()
-        roles = {"system": "system", "human": "user", "ai": "assistant"}
-        chat = [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        chat = as_chat(messages)
         prefill = kwargs.get("prefill", "")
         if prefill:
             chat.append({"role": "assistant", "content": prefill})
@@ -107,7 +107,3 @@ class LlamaCppChatModel(BaseChatModel):
             text = part["choices"][0]["delta"].get("content")
             if text:
                 yield ChatGenerationChunk(message=AIMessageChunk(content=text))
-
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        text = "".join(c.message.content for c in self._stream(messages, stop=stop, **kwargs))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
