@@ -18,7 +18,7 @@ import json
 from typing import Any, Iterator
 
 from .events import Event, Notice, OutputChecked, ToolCalled, ToolResult
-from .errors import AttuneError, BackendUnreachable
+from attune.common.errors import AttuneError, BackendUnreachable
 
 __all__ = ["agent_reply", "MAX_TOOL_ROUNDS", "AGENT_SYSTEM"]
 

@@ -51,7 +51,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def _turn_latency(ctx, code: str, messages: list[str]) -> tuple[list[float], list[float], list[str]]:
     """Seconds per complete turn and to the first streamed text; turns that composed music are left out."""
-    from .events import ReplyDelta, TurnDone
+    from .events import ReplyDelta, TurnDone, TurnFailed
     from .turn import run_turn
 
     ref = ctx.start_session(code)
@@ -66,6 +66,8 @@ def _turn_latency(ctx, code: str, messages: list[str]) -> tuple[list[float], lis
                     first = time.perf_counter() - start
                 if isinstance(ev, TurnDone) and ev.music is not None:
                     composed = True
+                if isinstance(ev, TurnFailed):
+                    raise RuntimeError(f"{ev.error}: {ev.message}")
         except Exception as exc:  # counted, not raised: the bench reports errors
             errors.append(f"{type(exc).__name__}: {exc}")
             continue

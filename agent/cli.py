@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from .errors import AttuneError
+from attune.common.errors import AttuneError
 
 __all__ = ["main", "build_parser"]
 
@@ -121,7 +121,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(served["reply"] + notes, flush=True)
             continue
         if ctx is None:  # no server: this process runs the turns from here on
-            from .events import Notice, Reply, ReplyDelta
+            from .events import Notice, Reply, ReplyDelta, TurnFailed
             from .turn import run_turn
 
             ctx = _context(args)
@@ -135,7 +135,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 elif isinstance(ev, Reply) and (not streamed or ev.fallback) and ev.text.strip() != streamed.strip():
                     # the checked reply replaces what streamed; shown once, never twice
                     print(("\n" if streamed else "") + ev.text, end="", flush=True)
-                elif isinstance(ev, Notice):
+                elif isinstance(ev, (Notice, TurnFailed)):
                     print(f"\n[{ev.message}]", end="", flush=True)
             print(flush=True)
         except AttuneError as exc:  # a bad message must not end the conversation

@@ -19,8 +19,8 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from .errors import ConfigError
-from .text import load_yaml
+from attune.common.errors import ConfigError
+from attune.common.data import load_yaml
 
 __all__ = ["Settings", "load_settings", "default_models_dir", "DEFAULT_SOUNDFONT"]
 

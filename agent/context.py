@@ -36,6 +36,10 @@ class AppContext:
     canary: str = field(default_factory=lambda: "ATTUNE-CANARY-" + secrets.token_hex(6))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def close(self) -> None:
+        """Close the store (a scratch context for a profile test chat is dropped with it)."""
+        self.store.close()
+
     def profile(self, name: str | None = None):
         """A validated profile (a clinic's own in <data_dir>/profiles wins), cached until its file changes."""
         from attune.prompts import load_profile
@@ -116,7 +120,7 @@ class AppContext:
         """A stored session of this patient; another patient's session is refused."""
         patient_id = self.store.patient_for_code(patient_code, create=False)
         if patient_id is None:
-            from .errors import StorageError
+            from attune.common.errors import StorageError
             raise StorageError("That session does not exist for this patient.")
         self.store.session(session_id, patient_id)  # raises if not theirs
         return SessionRef(patient_id, session_id)

@@ -12,7 +12,7 @@ from typing import Any
 
 __all__ = [
     "Event", "TurnStarted", "Screened", "MoodInferred", "PassagesRetrieved", "StepChosen",
-    "ToolCalled", "ToolResult", "ReplyDelta", "Reply", "OutputChecked", "TurnDone", "Notice",
+    "ToolCalled", "ToolResult", "ReplyDelta", "Reply", "OutputChecked", "TurnDone", "TurnFailed", "Notice",
 ]
 
 
@@ -111,3 +111,17 @@ class TurnDone(Event):
     step: str = ""
     crisis: dict | None = None
     crisis_cleared: bool = False  # the person said they are safe: the page takes the crisis banner down
+
+
+@dataclass(frozen=True)
+class TurnFailed(Event):
+    """The last event of a turn that could not finish: ``message`` is a sentence to show the person.
+
+    ``error`` names the kind (``InputError``, ``StorageError`` ... or ``internal`` for a bug); what
+    was stored before the failure stays stored, and the session's state is not saved half-way.
+    """
+
+    session: str
+    error: str
+    message: str
+    exit_code: int = 2

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .context import AppContext, SessionRef
-from .errors import InputError, StorageError
+from attune.common.errors import InputError, StorageError
 from .learning import measured_change
 from .music_step import choose_instruments, session_limits, store_piece
 from .policy import SessionState

@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .errors import AttuneError
+from attune.common.errors import AttuneError
 
 __all__ = ["ROUTE", "TOKEN_HEADER", "server_file", "new_token", "announce", "withdraw", "post_turn", "turn_result",
            "ServerRefused"]
@@ -114,7 +114,8 @@ def post_turn(data_dir: Path, payload: dict[str, Any], profile: str | None, time
 
 def turn_result(ctx, message: str, session: str | None, patient: str) -> dict[str, Any]:
     """Run one turn and return what `attune ask` prints, plus the notices it would write to stderr."""
-    from .events import Notice, TurnDone
+    from attune.common.errors import from_failure
+    from .events import Notice, TurnDone, TurnFailed
     from .turn import run_turn
 
     ref = ctx.resume_session(session, patient) if session else ctx.start_session(patient)
@@ -125,5 +126,7 @@ def turn_result(ctx, message: str, session: str | None, patient: str) -> dict[st
             notices.append(ev.message)
         elif isinstance(ev, TurnDone):
             done = ev
+        elif isinstance(ev, TurnFailed):  # the caller prints the message and exits with its code
+            raise from_failure(ev.error, ev.message)
     return {"reply": done.reply, "action": done.action, "mood": done.mood, "music": done.music,
             "sources": done.sources, "session": done.session, "notices": notices}

@@ -41,7 +41,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .text import load_yaml
+from attune.common.data import load_yaml
 
 __all__ = ["Reading", "Example", "Reader", "read", "get_reader", "load_examples", "INTENTS", "DIMENSIONS",
            "GOALS", "CONFIDENT", "second_person"]

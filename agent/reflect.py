@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from .errors import BackendUnreachable
+from attune.common.errors import BackendUnreachable
 from .events import Event, Notice, OutputChecked, ReplyDelta
 from .reader import Reading, second_person
 from .reply import build_messages, fallback_reflection, finish_reflection, grounded

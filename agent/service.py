@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .context import AppContext, SessionRef
-from .errors import ConfigError, InputError
+from .context import LOCAL_PATIENT_CODE, AppContext, SessionRef
+from attune.common.errors import ConfigError, InputError
 
 __all__ = ["rate", "add_heart_rate", "add_heart_file", "add_voice", "add_face", "add_eeg_file", "add_eeg_reading",
            "read_eeg_headset", "read_eeg_live", "set_eeg_baseline", "session_history", "patient_pieces",
@@ -188,6 +188,26 @@ def _store_reading(ctx: AppContext, ref: SessionRef, source: str, data: dict) ->
                                                  "at": datetime.now(timezone.utc).isoformat()})
         ctx.store.save_session_state(ref.session_id, ref.patient_id, state)
     return {"stored": True, "source": source, **data}
+
+
+def returning_session(ctx: AppContext, typed_code: str, session_id: str = "") -> SessionRef:
+    """The session a returning person continues: the one named, else their latest, else a new one.
+
+    The code is tried as typed and in its canonical form; the command line's shared local user is
+    never reachable this way, and a session of another patient is refused.
+    """
+    from .codes import canonical_code
+
+    for code in dict.fromkeys([typed_code, canonical_code(typed_code)]):
+        pid = ctx.store.patient_for_code(code, create=False) if code and code != LOCAL_PATIENT_CODE else None
+        if pid is not None:
+            break
+    else:
+        raise InputError("That code is not known here. Check it is typed as it was shown, or ask your clinician.")
+    if session_id:
+        return ctx.resume_session(session_id, code)
+    sessions = sorted(ctx.store.list_sessions("patient", pid), key=lambda s: s["updated_at"])
+    return ctx.resume_session(sessions[-1]["id"], code) if sessions else ctx.start_session(code)
 
 
 def session_history(ctx: AppContext, ref: SessionRef) -> list[dict]:

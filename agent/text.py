@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .errors import InputError
+from attune.common.errors import InputError
 
-__all__ = ["clean_message", "decode_bytes", "load_yaml"]
+__all__ = ["clean_message", "decode_bytes"]
 
 # C0/C1 control characters except tab and newline; zero-width and bidi marks
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -33,10 +33,3 @@ def clean_message(message: str, max_chars: int) -> str:
         )
     return text
 
-
-def load_yaml(text: str):
-    """YAML as Python data through libyaml when PyYAML was built with it (about 10x faster than the pure-Python
-    parser: the safety and reader data files took 1.2 s of every start), the same safe subset either way."""
-    import yaml
-
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader

@@ -23,7 +23,7 @@ from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import InputError
+from attune.common.errors import InputError
 
 __all__ = ["ToolContext", "ToolRefused", "Tool", "REGISTRY", "call", "schemas", "langchain_tools", "register"]
 

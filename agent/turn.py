@@ -14,16 +14,18 @@ raise.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 from .context import AppContext, SessionRef
-from .errors import InputError
+from attune.common.errors import AttuneError, InputError, from_failure
 from .events import (Event, MoodInferred, PassagesRetrieved, Reply, ReplyDelta, Screened, StepChosen, ToolCalled,
-                     ToolResult, TurnDone, TurnStarted)
+                     ToolResult, TurnDone, TurnFailed, TurnStarted)
 from .policy import SessionState, decide
 from .reader import GOALS, Reading, read
 from .reflect import SYSTEM_TEMPLATE, reflect
@@ -31,6 +33,12 @@ from .reply import affirmation, open_question
 from .text import clean_message
 
 __all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE", "Turn", "STEPS", "close_text", "remember_session"]
+
+log = logging.getLogger(__name__)
+
+TURN_FAILED = ("Something went wrong on our side while replying, and this reply was not written. "
+               "Nothing you saved earlier was lost; please send your message again.")
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -562,9 +570,20 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     The session is held for the whole turn (``Store.session_lock``): a second message, a rating or a
     reading for the same session, from this process or another server on the same database, waits
     for it, so no update is lost.
+
+    A turn that cannot finish ends with ``TurnFailed`` instead of raising half-way through the stream:
+    a clear message for bad input or an unavailable resource, a plain apology for a bug (logged by
+    type and place only, never with the person's words).
     """
-    with ctx.store.session_lock(ref.session_id):
-        yield from _run_turn(ctx, ref, message)
+    try:
+        with ctx.store.session_lock(ref.session_id):
+            yield from _run_turn(ctx, ref, message)
+    except AttuneError as exc:
+        yield TurnFailed(session=ref.session_id, error=type(exc).__name__, message=str(exc), exit_code=exc.exit_code)
+    except Exception as exc:  # a bug: the person gets a sentence, the log gets where, not what was said
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error("turn failed: %s at %s:%s", type(exc).__name__, where.filename, where.lineno)
+        yield TurnFailed(session=ref.session_id, error="internal", message=TURN_FAILED, exit_code=1)
 
 
 def _run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
@@ -665,10 +684,12 @@ def remember_session(ctx: AppContext, ref: SessionRef, state: SessionState, mood
 
 
 def collect(events: Iterator[Event]) -> TurnDone:
-    """Run a turn to the end and return its final event."""
+    """Run a turn to the end and return its final event; a failed turn raises its error here."""
     done = None
     for ev in events:
         if isinstance(ev, TurnDone):
             done = ev
+        elif isinstance(ev, TurnFailed):
+            raise from_failure(ev.error, ev.message)
     assert done is not None, "a turn always ends with TurnDone"
     return done

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from attune.agent.errors import ConfigError
+from attune.common.errors import ConfigError
 
 __all__ = ["THRESHOLDS_PATH", "load_thresholds", "check_thresholds", "compare", "build_report", "write_json",
            "render_html", "write_html", "load_report"]

@@ -131,6 +131,8 @@ def _fold(number: int, message: str, events: list[tuple[float, Any]], total_s: f
             rec["notices"].append(ev.message)
         elif kind == "Reply":
             rec["reply"], rec["fallback"] = ev.text, bool(ev.fallback)
+        elif kind == "TurnFailed":
+            rec.update(action="error", error=f"{ev.error}: {ev.message}")
         elif kind == "TurnDone":
             rec.update(reply=ev.reply or rec["reply"], action=ev.action, music=ev.music, sources=list(ev.sources or []),
                        crisis=ev.crisis, step=ev.step or rec["step"])
@@ -142,18 +144,12 @@ def _fold(number: int, message: str, events: list[tuple[float, Any]], total_s: f
 
 
 def _timed_turn(ctx: Any, ref: Any, message: str, number: int) -> dict:
-    from attune.agent.errors import InputError
     from attune.agent.turn import run_turn
 
     events: list[tuple[float, Any]] = []
     start = time.perf_counter()
-    try:
-        for ev in run_turn(ctx, ref, message):
-            events.append((time.perf_counter() - start, ev))
-    except InputError as exc:  # a refused message is a result, not a crash: the dialogue goes on
-        rec = _fold(number, message, events, time.perf_counter() - start)
-        rec.update(action="error", error=f"InputError: {exc}")
-        return rec
+    for ev in run_turn(ctx, ref, message):  # a refused message ends in TurnFailed: a result, the dialogue goes on
+        events.append((time.perf_counter() - start, ev))
     return _fold(number, message, events, time.perf_counter() - start)
 
 

@@ -18,7 +18,7 @@ from typing import Iterable, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from attune.agent.errors import ConfigError
+from attune.common.errors import ConfigError
 
 __all__ = [
     "SCENARIO_DIR", "Persona", "Simulation", "ProfileLimits", "Expectations", "Scenario",

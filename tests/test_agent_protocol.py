@@ -191,19 +191,21 @@ def test_leaking_model_reply_is_replaced(ctx, session, scripted):
 
 
 @pytest.mark.parametrize("bad", ["", " \n ", "\x00\x01"], ids=["empty", "blank", "control-only"])
-def test_bad_messages_raise_a_clear_error_and_store_nothing(ctx, session, bad):
-    from attune.agent.errors import InputError
+def test_bad_messages_end_the_turn_with_a_clear_error_and_store_nothing(ctx, session, bad):
+    from attune.common.errors import InputError
 
+    last = list(run_turn(ctx, session, bad))[-1]
+    assert last.kind == "TurnFailed" and last.error == "InputError" and last.message
     with pytest.raises(InputError):
-        list(run_turn(ctx, session, bad))
+        collect(run_turn(ctx, session, bad))
     assert ctx.store.turns(session.session_id, session.patient_id) == []
 
 
 def test_huge_message_is_screened_whole_then_refused(ctx, session):
-    from attune.agent.errors import InputError
+    from attune.common.errors import InputError
 
     with pytest.raises(InputError, match="limit"):
-        list(run_turn(ctx, session, "la " * 300_000))
+        collect(run_turn(ctx, session, "la " * 300_000))
     hidden = "la " * 200_000 + " I am going to kill myself tonight " + "la " * 1000
     done = collect(run_turn(ctx, session, hidden))
     assert done.action == "crisis", "risk buried in a long message is still found"

@@ -10,7 +10,7 @@ import pytest
 from skimage import data
 
 from attune.agent import service
-from attune.agent.errors import ConfigError, InputError
+from attune.common.errors import ConfigError, InputError
 from attune.agent.turn import run_turn
 from attune.tools.mood.eeg import record_synthetic
 

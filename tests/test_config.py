@@ -3,7 +3,7 @@
 import pytest
 
 from attune.agent.config import load_settings
-from attune.agent.errors import ConfigError
+from attune.common.errors import ConfigError
 
 
 @pytest.mark.parametrize(

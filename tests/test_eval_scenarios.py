@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attune.agent.errors import ConfigError
+from attune.common.errors import ConfigError
 from attune.evals.scenario import SCENARIO_DIR, Scenario, load_file, load_scenarios, select
 
 ALL = load_scenarios()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.knowledge.corpus import (
     chunk_document, core_corpus_dir, folder_hash, load_corpus, load_document, load_plain_text,
     parse_document,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.knowledge.corpus import core_corpus_dir
 from attune.knowledge.index import CORE_COLLECTION, KnowledgeIndex
 from attune.knowledge.retrieve import Retriever

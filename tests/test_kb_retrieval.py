@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from attune.agent.errors import BackendUnreachable, InputError
+from attune.common.errors import BackendUnreachable, InputError
 from attune.knowledge.cli import main
 from attune.knowledge.evaluate import RECALL_GOAL, evaluate, load_questions
 from attune.knowledge.index import KnowledgeIndex

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from attune.agent import library, service
-from attune.agent.errors import InputError, StorageError
+from attune.common.errors import InputError, StorageError
 from attune.agent.music_step import store_piece
 
 SECONDS = 20.0  # seconds per test piece
@@ -285,7 +285,7 @@ def test_library_card_escapes_and_shows_the_star_and_change(lib_ctx, text):
 
 
 def test_erasing_a_patient_removes_all_their_music_files_and_no_one_elses(lib_ctx):
-    from attune.ui.console import _remove_piece_files
+    from attune.agent.clinic import _remove_piece_files
 
     gone, kept = lib_ctx.start_session("patient-erased"), lib_ctx.start_session("patient-kept")
     _piece(lib_ctx, gone)

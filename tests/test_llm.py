@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from attune.agent.config import load_settings
-from attune.agent.errors import BackendUnreachable, ModelUnavailable
+from attune.common.errors import BackendUnreachable, ModelUnavailable
 from attune.agent.llm import EMPTY_QUEUE_REPLY, make_backend, scripted_backend
 from attune.agent.llm.guard import ModelRequestsBlocked
 

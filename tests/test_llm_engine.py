@@ -100,3 +100,36 @@ def test_a_reader_who_stops_early_frees_the_engine(engine):
     stream.close()
     after = "".join(engine.stream(prompt, 8))
     assert after.strip()
+
+
+def test_onnxruntime_batches_prompts_of_any_length_with_the_words_of_a_lone_request(tmp_path, monkeypatch):
+    """Eight people at once share one generator (right-padded as the engine's own encode_batch pads),
+    and each gets word for word the reply their prompt gets alone."""
+    from attune.agent.llm.ortgenai import load_engine
+
+    settings = load_settings(data_dir=tmp_path)
+    engine = load_engine(settings.model_path, settings.models_dir)
+    messages = ["hi", "my dog died last month and I still set out two bowls", "ok",
+                "I had a really stressful week, my manager keeps piling work on me and I can't sleep",
+                "play something calm please", "exam on friday and my brain is fried",
+                "my mum moved into a care home and the house is so quiet", "the garden was lovely tonight"]
+    prompts = [engine.prompt_ids([{"role": "user", "content": m}], "It sounds like you're feeling") for m in messages]
+    assert len({len(p) for p in prompts}) > 4  # lengths differ
+    alone = ["".join(engine.stream(p, 24)) for p in prompts]
+    sizes: list[int] = []
+    generate = engine._generate
+    monkeypatch.setattr(engine, "_generate", lambda rows: (sizes.append(len(rows)), generate(rows))[1])
+    together: dict[int, str] = {}
+    barrier = threading.Barrier(len(prompts))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        together[i] = "".join(engine.stream(prompts[i], 24))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(prompts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert [together.get(i) for i in range(len(prompts))] == alone
+    assert max(sizes) > 1 and len(sizes) < len(prompts)  # they really shared generators

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("brainflow", reason="EEG needs BrainFlow: pip install brainflow 'setuptools<81'")
 
-from attune.agent.errors import ConfigError, InputError  # noqa: E402
+from attune.common.errors import ConfigError, InputError  # noqa: E402
 from attune.tools.mood.eeg import (  # noqa: E402
     BANDS, CONFIDENCE, EegMonitor, _bf, eeg_arousal, infer_eeg, read_eeg_file, record_synthetic, stream_synthetic,
 )

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.tools.mood.face import (
     CLASSES,
     CONFIDENCE_MAX,

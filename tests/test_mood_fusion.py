@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.tools.mood import EMOTIONS, Baseline, MoodEstimate, MoodTrack, SelfReport, fuse, infer
 from attune.tools.mood.model import emotions_from_va
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.tools.mood import Baseline, check_bpm, read_heart_file, reading_from_rr, rmssd_from_rr
 from attune.tools.mood.heart import HeartReading, heart_arousal
 

@@ -12,7 +12,7 @@ import imageio.v3 as iio
 import pytest
 from skimage import data
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.tools.mood import RELIABILITY, Baseline, infer
 from attune.tools.mood.cli import main
 from attune.tools.mood.eeg import record_synthetic

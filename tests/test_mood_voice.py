@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.tools.mood import infer, infer_voice
 
 SENTENCE = "I have been thinking about the day, and how things went at the clinic this morning."

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from attune.agent.errors import InputError, SoundfontError
+from attune.common.errors import InputError, SoundfontError
 from attune.tools.music import MusicLimits, compose, plan_music, render_midi, write_piece
 from attune.tools.music.cli import register
 from attune.tools.music.midiinfo import read_midi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.tools.music import MusicLimits, plan_music
 from attune.tools.music.plan import MAX_REGISTER_STEP, MAX_SECONDS, MAX_TEMPO_STEP_BPM
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from attune.agent.errors import ConfigError
+from attune.common.errors import ConfigError
 from attune.agent.safety.normalize import normalise
 from attune.agent.safety.phrases import load_phrases
 from attune.agent.safety.rules import mask_figurative, match_rules

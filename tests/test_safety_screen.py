@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.agent.safety.evaluate import EVAL_PATH, TARGETS, evaluate, load_eval_cases
 from attune.agent.safety.input_guard import InputGuard
 from attune.agent.safety.learned import EXEMPLARS_PATH, load_exemplars

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from attune.agent.errors import ConfigError, StorageError
+from attune.common.errors import ConfigError, StorageError
 from attune.agent.store import Store, load_or_create_key
 
 SECRET = "My sister Hannah moved away and I feel very alone"

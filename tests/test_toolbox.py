@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 from attune.agent.toolbox import REGISTRY, ToolContext, ToolRefused, call, langchain_tools, schemas
 
 EXPECTED = {"read_mood", "compose_music", "explain_music", "search_guidance", "breathing_exercise",

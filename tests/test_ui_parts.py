@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
+from attune.agent import clinic
+from attune.agent.codes import new_patient_code
 from attune.ui import auth, console, outcomes, senses, views
 
 
@@ -205,13 +207,13 @@ def test_patient_figure_draws_with_and_without_data(ctx):
 def test_export_csv_holds_turns_and_ratings(ctx):
     ref = _rate(ctx, "exp", 6, 2)
     ctx.store.append_turn(ref.session_id, ref.patient_id, "patient", 'a "quoted", comma line')
-    text = console.export_csv(ctx.store.export_patient(ref.patient_id, "clinician:t"))
+    text = clinic.export_csv(ctx.store.export_patient(ref.patient_id, "clinician:t"))
     assert text.splitlines()[0] == "record,session_id,created_at,role_or_phase,content"
     assert '"a ""quoted"", comma line"' in text and "\nrating," in text
 
 
 def test_patient_codes_are_readable_and_unique():
-    codes = {console.new_patient_code() for _ in range(200)}
+    codes = {new_patient_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(len(c) == 14 and c.count("-") == 2 and not set(c) & set("01IO") for c in codes)
 

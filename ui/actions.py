@@ -16,7 +16,7 @@ import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from attune.agent.errors import AttuneError, InputError
+from attune.common.errors import AttuneError, InputError
 
 from . import views
 

@@ -87,7 +87,7 @@ def attach_local_turns(app, ctx: AppContext, token: str) -> None:
     from starlette.responses import JSONResponse
 
     from attune.agent import local_server
-    from attune.agent.errors import AttuneError
+    from attune.common.errors import AttuneError
 
     def run(body: dict) -> JSONResponse:
         message, patient = body.get("message"), body.get("patient")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 __all__ = ["ROLES", "MIN_PASSWORD_CHARS", "IDLE_SECONDS", "Clinician", "create_user", "login",
            "ensure_admin_from_env", "alive", "touch", "Throttle"]

@@ -18,7 +18,7 @@ __all__ = ["register", "cmd_user_add"]
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     from attune.agent.config import load_settings
-    from attune.agent.errors import AttuneError
+    from attune.common.errors import AttuneError
     from attune.agent.store import open_store
 
     from .auth import create_user

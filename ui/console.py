@@ -10,8 +10,6 @@ changing a patient's code (codes are stored only as keyed hashes).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import tempfile
@@ -19,54 +17,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from attune.agent import library
-from attune.agent.codes import new_patient_code  # a clinician's code: K7QM-42XD-PA9T (60 bits)
+from attune.agent import clinic
 from attune.agent.config import load_settings
 from attune.agent.context import AppContext
-from attune.agent.errors import AttuneError, InputError, ProfileError
+from attune.common.errors import AttuneError, InputError, ProfileError
 from attune.agent.store import open_store
-from attune.prompts import PROFILE_DIR, list_profiles, parse_profile
+from attune.prompts import list_profiles, parse_profile
 
 from . import auth, outcomes, views
 
-__all__ = ["build_console_page", "export_csv", "helped_rows", "new_patient_code", "scratch_context", "HELPED_HEADERS"]
+__all__ = ["build_console_page", "helped_rows", "scratch_context", "HELPED_HEADERS"]
 
 log = logging.getLogger(__name__)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
-def export_csv(data: dict) -> str:
-    """A patient's export as one long CSV: record, session, time, role or phase, content."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["record", "session_id", "created_at", "role_or_phase", "content"])
-    dump = lambda d: json.dumps(d, default=_json_default, ensure_ascii=False)  # noqa: E731
-    for sess in data.get("sessions", []):
-        for t in sess.get("turns", []):
-            w.writerow(["turn", sess["id"], _json_default(t["created_at"]), t["role"], t["content"]])
-        for e in sess.get("events", []):
-            w.writerow(["event", sess["id"], _json_default(e["created_at"]), e["kind"], dump(e["payload"])])
-    for r in data.get("ratings", []):
-        rest = {k: v for k, v in r.items() if k not in {"session_id", "created_at", "phase"}}
-        w.writerow(["rating", r.get("session_id"), _json_default(r.get("created_at")), r.get("phase"), dump(rest)])
-    for m in data.get("moods", []):
-        rest = {k: v for k, v in m.items() if k not in {"session_id", "created_at", "source"}}
-        w.writerow(["mood", m.get("session_id"), _json_default(m.get("created_at")), m.get("source"), dump(rest)])
-    for p in data.get("pieces", []):
-        rest = {k: v for k, v in p.items() if k not in {"session_id", "created_at"}}
-        w.writerow(["piece", p.get("session_id"), _json_default(p.get("created_at")), "", dump(rest)])
-    return buf.getvalue()
-
-
-def _export_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="attune-export-"))
 
 
 def scratch_context(ctx: AppContext, profile) -> AppContext:
@@ -108,8 +70,7 @@ def helped_rows(entries: list) -> list[list]:
     return rows
 
 
-def _short(pid: str | None) -> str:
-    return (pid or "")[:8]
+_short = clinic.short_id
 
 
 def _when(value: Any) -> str:
@@ -117,7 +78,6 @@ def _when(value: Any) -> str:
 
 
 def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECONDS) -> None:
-    store = ctx.store
     clinic_dir = ctx.settings.data_dir / "profiles"
     throttle = auth.Throttle()
     limit = ctx.settings.gradio_concurrency
@@ -261,7 +221,7 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     # --- data helpers ---------------------------------------------------------
     def session_rows(user) -> tuple[list[list], list[tuple[str, str]]]:
         rows, choices = [], []
-        for s in store.list_sessions(user.actor):
+        for s in clinic.sessions(ctx, user.actor):
             corrected = s.get("flag_corrected") if s.get("flag_reason") else None
             flag = "⚑ flagged" if s["flagged"] else ("⚐ corrected" if corrected else "")
             reason = " ".join(x for x in (s.get("flag_reason"), corrected) if x)
@@ -272,7 +232,7 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
 
     def patient_choices(user) -> list[tuple[str, str]]:
         return [(f"{_short(p['id'])} · since {_when(p['created_at'])[:10]}", p["id"])
-                for p in store.list_patients(user.actor)]
+                for p in clinic.patients(ctx, user.actor)]
 
     def profile_choices() -> list[str]:
         return list_profiles(clinic_dir)
@@ -280,7 +240,7 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     # --- sign-in ----------------------------------------------------------------
     def do_login(name, pw):
         try:
-            user = auth.login(store, name, pw, throttle)
+            user = auth.login(ctx.store, name, pw, throttle)
         except AttuneError as exc:
             return {login_msg: views.status(str(exc), "error"), password: ""}
         rows, choices = session_rows(user)
@@ -311,33 +271,18 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     on(refresh_btn.click, refresh, [], [sessions_df, session_dd])
 
     def open_transcript(user, sid):
-        if not sid:
-            raise InputError("Choose a session first.")
-        pid = store.session_owner(sid)
-        if pid is None:
-            raise InputError("That session no longer exists.")
-        msgs = []
-        for t in store.turns(sid, pid, actor=user.actor):
-            role = "user" if t["role"] == "patient" else "assistant"
-            meta = t.get("meta") or {}
-            tag = f" _[{meta['action']}]_" if meta.get("action") and meta.get("action") != "allow" else ""
-            msgs.append({"role": role, "content": f"{t['content']}{tag}"})
-        return {transcript: msgs, login_msg: ""}
+        return {transcript: clinic.transcript(ctx, user.actor, sid), login_msg: ""}
     on(open_btn.click, open_transcript, [session_dd], [transcript], msg_box=login_msg)
 
     # --- patients ----------------------------------------------------------------
     def trends(user, pid):
-        if not pid:
-            raise InputError("Choose a patient first.")
-        moods = store.moods(pid, actor=user.actor)
-        pairs = outcomes.pairs_from_ratings(pid, store.ratings(pid, actor=user.actor))
+        moods, ratings = clinic.mood_history(ctx, user.actor, pid)
+        pairs = outcomes.pairs_from_ratings(pid, ratings)
         return {plot: outcomes.patient_figure(moods, pairs), patient_msg: ""}
     on(trends_btn.click, trends, [patient_dd], [plot, patient_msg], msg_box=patient_msg)
 
     def pieces_helped(user, pid):
-        if not pid:
-            raise InputError("Choose a patient first.")
-        entries = library.helped(store, pid, user.actor)  # reads pieces and ratings as this clinician (audited)
+        entries = clinic.helped(ctx, user.actor, pid)  # reads pieces and ratings as this clinician (audited)
         rated = sum(1 for e in entries if e.benefit is not None)
         helped_n = sum(1 for e in entries if (e.benefit or 0) > 0)
         favourites = sum(1 for e in entries if e.favourite)
@@ -349,14 +294,7 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
 
     def export(kind: str):
         def run(user, pid):
-            if not pid:
-                raise InputError("Choose a patient first.")
-            data = store.export_patient(pid, user.actor)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
-            path = _export_dir() / f"attune-patient-{_short(pid)}-{stamp}.{kind}"
-            text = (json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) if kind == "json"
-                    else export_csv(data))
-            path.write_text(text, encoding="utf-8")
+            path = clinic.export_patient(ctx, user.actor, pid, kind)
             return {export_file: str(path),
                     patient_msg: views.status(f"Exported patient {_short(pid)} as {kind.upper()}.")}
         return run
@@ -364,25 +302,18 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     on(csv_btn.click, export("csv"), [patient_dd], [export_file, patient_msg], msg_box=patient_msg)
 
     def erase(user, pid, typed):
-        if not pid:
-            raise InputError("Choose a patient first.")
-        if (typed or "").strip() != _short(pid):
-            raise InputError(f"Type {_short(pid)} exactly to confirm the erasure. Nothing was erased.")
-        removed_files = _remove_piece_files(pid, ctx.settings.pieces_dir)
-        counts = store.erase_patient(pid, user.actor)
+        erased = clinic.erase_patient(ctx, user.actor, pid, typed)
         rows, choices = session_rows(user)
-        total = sum(counts.values())
         return {patient_dd: gr.update(choices=patient_choices(user), value=None), confirm: "",
                 sessions_df: rows, session_dd: gr.update(choices=choices, value=None), plot: None,
                 helped_df: [], helped_md: "",
-                patient_msg: views.status(f"Erased patient {_short(pid)}: {total} records and "
-                                          f"{removed_files} music files.")}
+                patient_msg: views.status(f"Erased patient {_short(pid)}: {erased.records} records and "
+                                          f"{erased.files} music files.")}
     on(erase_btn.click, erase, [patient_dd, confirm],
        [patient_dd, confirm, sessions_df, session_dd, plot, helped_df, helped_md, patient_msg], msg_box=patient_msg)
 
     def create_code(user):
-        code = new_patient_code()
-        pid = store.patient_for_code(code, actor=user.actor)
+        code, pid = clinic.new_code(ctx, user.actor)
         return {patient_dd: gr.update(choices=patient_choices(user)),
                 patient_msg: views.status(f"New personal code for patient {_short(pid)}: {code}  "
                                           "(write it down now; it is not shown again).")}
@@ -390,15 +321,8 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
 
     # --- profiles ------------------------------------------------------------------
     def open_profile(user, name):
-        if not name:
-            raise InputError("Choose a profile first.")
-        for folder in (clinic_dir, PROFILE_DIR):
-            path = folder / f"{name}.yaml"
-            if path.exists():
-                where = "clinic copy" if folder == clinic_dir else "shipped profile"
-                return {editor: path.read_text(encoding="utf-8"),
-                        check: views.status(f"Opened {name} ({where})."), test_state: None, test_chat: []}
-        raise InputError(f"No profile named {name}.")
+        text, where = clinic.open_profile(ctx, name)
+        return {editor: text, check: views.status(f"Opened {name} ({where})."), test_state: None, test_chat: []}
     on(load_btn.click, open_profile, [profile_dd], [editor, check, test_state, test_chat], msg_box=check)
 
     def validate(text: str):
@@ -413,15 +337,10 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     on(validate_btn.click, check_profile, [editor], [check], msg_box=check)
 
     def save_profile(user, text):
-        prof, err = validate(text)
-        if err:
-            return {check: views.status(f"Not saved. {err}", "error")}
-        clinic_dir.mkdir(parents=True, exist_ok=True)
-        path = clinic_dir / f"{prof.name}.yaml"
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)  # atomic: a half-written profile is never read
-        log.info("profile %s saved by %s", prof.name, user.actor)
+        try:
+            prof = clinic.save_profile(ctx, user.actor, text)
+        except ProfileError as exc:
+            return {check: views.status(f"Not saved. {exc}", "error")}
         return {check: views.status(f"Saved {prof.name} to the clinic's profiles."),
                 profile_dd: gr.update(choices=profile_choices(), value=prof.name)}
     on(save_btn.click, save_profile, [editor], [check, profile_dd], msg_box=check)
@@ -436,7 +355,7 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
             raise InputError("Type a test message first.")
         if state is None or state[2] != text:
             if state is not None:
-                state[0].store.close()
+                state[0].close()
             sctx = scratch_context(ctx, prof)
             state = (sctx, sctx.start_session("profile-test", profile=prof.name), text)
         done = collect(run_turn(state[0], state[1], message))
@@ -449,8 +368,8 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     on(test_reset.click, lambda user: {test_chat: [], test_state: None}, [], [test_chat, test_state])
 
     # --- clinic outcomes ---------------------------------------------------------
-    def clinic(user):
-        summary = outcomes.clinic_summary(outcomes.collect_pairs(store, user.actor))
+    def clinic_outcomes(user):
+        summary = outcomes.clinic_summary(outcomes.collect_pairs(ctx.store, user.actor))
         if summary["withheld"]:
             return {outcome_md: summary["message"]}
         pct = lambda x: "n/a" if x is None else f"{100 * x:.0f}%"  # noqa: E731
@@ -462,17 +381,13 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
               f"- Mean change in mood (SAM valence, 1-9): {num(summary['mean_valence_change'])}\n"
               f"- Mean change in energy (SAM arousal, 1-9): {num(summary['mean_arousal_change'])}")
         return {outcome_md: md}
-    on(outcome_btn.click, clinic, [], [outcome_md], msg_box=login_msg)
+    on(outcome_btn.click, clinic_outcomes, [], [outcome_md], msg_box=login_msg)
 
     def research(user, eps):
-        release = outcomes.dp_release(outcomes.collect_pairs(store, user.actor), float(eps))
-        folder = _export_dir()
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
-        jpath = folder / f"attune-research-eps{float(eps):g}-{stamp}.json"
-        cpath = folder / f"attune-research-eps{float(eps):g}-{stamp}.csv"
-        jpath.write_text(json.dumps(release, indent=2), encoding="utf-8")
-        cpath.write_text(outcomes.dp_csv(release), encoding="utf-8")
-        return {dp_file: [str(jpath), str(cpath)],
+        release = outcomes.dp_release(outcomes.collect_pairs(ctx.store, user.actor), float(eps))
+        paths = clinic.export_files(f"attune-research-eps{float(eps):g}",
+                                    {"json": json.dumps(release, indent=2), "csv": outcomes.dp_csv(release)})
+        return {dp_file: [str(p) for p in paths],
                 dp_md: (f"Research export made with **ε = {release['epsilon_total']:g}** in total "
                         f"({release['epsilon_per_statistic']:.3g} per statistic), {release['mechanism']}; "
                         f"unit of privacy: {release['unit_of_privacy']}.")}
@@ -482,19 +397,7 @@ def build_console_page(ctx: AppContext, gr, idle_seconds: float = auth.IDLE_SECO
     def save_user(user, name, pw, role):
         if not user.is_admin:
             raise InputError("Only an administrator can add users.")
-        auth.create_user(store, name, pw, role)
+        auth.create_user(ctx.store, name, pw, role)
         return {user_msg: views.status(f"Saved user {name.strip().lower()} ({role})."), new_pass: ""}
     on(user_btn.click, save_user, [new_user, new_pass, new_role], [user_msg, new_pass], msg_box=user_msg)
 
-
-def _remove_piece_files(patient_id: str, root: Path) -> int:
-    """Delete the patient's whole music folder (audio, MIDI, scores, piano rolls, plans, playlists)."""
-    import shutil
-
-    root = Path(root).resolve()
-    folder = (root / patient_id).resolve()
-    if folder.parent != root or not folder.is_dir():  # never outside the pieces folder
-        return 0
-    removed = sum(1 for p in folder.rglob("*") if p.is_file())
-    shutil.rmtree(folder)
-    return removed

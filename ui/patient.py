@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from attune.agent import codes, library, service
-from attune.agent.context import LOCAL_PATIENT_CODE, AppContext, SessionRef
-from attune.agent.errors import AttuneError, InputError
-from attune.agent.events import Notice, Reply, ReplyDelta, Screened, ToolCalled, ToolResult, TurnDone
+from attune.agent.context import AppContext, SessionRef
+from attune.common.errors import AttuneError
+from attune.agent.events import Notice, Reply, ReplyDelta, Screened, ToolCalled, ToolResult, TurnDone, TurnFailed
 from attune.agent.turn import run_turn
 
 from . import senses, views
@@ -272,6 +272,9 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
                     yield {busy: views.progress("Attune is replying…")}
                 elif isinstance(ev, Notice):
                     yield {notice: views.status(ev.message, "error")}
+                elif isinstance(ev, TurnFailed):  # a clear message in the chat, the words back in the box
+                    history[-1]["content"] = f"⚠️ {ev.message}"
+                    yield {chat: history, box: message, busy: ""}
                 elif isinstance(ev, TurnDone):
                     out: dict[Any, Any] = {chat: history, busy: ""}
                     if ev.reply and history[-1]["content"] != ev.reply:
@@ -309,34 +312,12 @@ def build_patient_page(ctx: AppContext, gr, blocks) -> None:
                 api_visibility="public" if trigger == send.click else "private"
                 ).then(None, None, None, js=CRISIS_SCROLL_JS, api_visibility="private")
 
-    def known_code(typed: str) -> tuple[str, str] | None:
-        """(the code as issued, its patient id) for a typed code, also tried in its canonical form.
-
-        The command line's shared local user is never reachable from a browser.
-        """
-        for candidate in dict.fromkeys([typed, codes.canonical_code(typed)]):
-            if candidate and candidate != LOCAL_PATIENT_CODE:
-                pid = ctx.store.patient_for_code(candidate, create=False)
-                if pid is not None:
-                    return candidate, pid
-        return None
-
     def continue_code(code_text: str, session_text: str, ref: SessionRef | Visitor | None) -> dict:
         code_text, session_text = (code_text or "").strip(), (session_text or "").strip()
         if not code_text:
             return {code_msg: views.status("Enter your personal code first.", "error")}
         try:
-            found = known_code(code_text)
-            if found is None:
-                raise InputError("That code is not known here. Check it is typed as it was shown, "
-                                 "or ask your clinician.")
-            code_text, pid = found
-            if session_text:
-                new_ref = ctx.resume_session(session_text, code_text)  # refuses another patient's session
-            else:
-                sessions = sorted(ctx.store.list_sessions("patient", pid), key=lambda s: s["updated_at"])
-                new_ref = (ctx.resume_session(sessions[-1]["id"], code_text) if sessions
-                           else ctx.start_session(code_text))
+            new_ref = service.returning_session(ctx, code_text, session_text)
             history = [{"role": m["role"], "content": m["content"]}
                        for m in service.session_history(ctx, new_ref)]
             pieces = [{"music": {**p, "piece_id": p.get("piece_id") or p.get("id")}, "sources": p.get("sources") or []}

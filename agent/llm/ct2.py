@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import ModelUnavailable
+from attune.common.errors import ModelUnavailable
 from .embedded import EngineChatModel, Request, cached_engine, chat_template, converted_dir, hf_folder, stream_request
 
 __all__ = ["CT2ChatModel", "Engine", "engine_dir", "load_engine"]

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import ConfigDict
 
-from ..errors import ModelUnavailable
+from attune.common.errors import ModelUnavailable
 from . import guard
 from .base import StreamedChatModel, as_chat, until_stop
 

@@ -12,12 +12,12 @@ by the ONNX Runtime GenAI model builder (in a child process: it needs torch and
 about 1.7 GB for 25 s) from the dequantised copy into
 ``<models_dir>/<model>-ortgenai-int8-<tag>``; later starts load only that folder.
 
-Requests from concurrent sessions queue for one generator at a time: left-padded
-batches changed the words of the padded rows in ONNX Runtime GenAI 0.18
-(measured 2026-12-03: two of three replies differed from the same prompt alone),
-so rows are batched only when their prompts have the same length. Each
-person's words stream back through their own queue; a consumer that stops
-reading ends its request at the next token.
+Requests from concurrent sessions that arrive together share one generator (up to
+eight rows). Prompts of different lengths are padded on the right with the pad id,
+as the engine's own ``Tokenizer.encode_batch`` pads; measured 2026-12-03, every row
+then gets word for word the reply its prompt gets alone (left padding, tried first,
+changed the padded rows' words). Each person's words stream back through their own
+queue; a consumer that stops reading ends its request at the next token.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import ModelUnavailable
+from attune.common.errors import ModelUnavailable
 from .embedded import EngineChatModel, Request, cached_engine, chat_template, converted_dir, hf_folder, stream_request
 
 __all__ = ["OrtGenAIChatModel", "Engine", "engine_dir", "load_engine", "PRECISION"]
@@ -95,6 +95,7 @@ class Engine:
         genai = json.loads((folder / "genai_config.json").read_text(encoding="utf-8"))["model"]
         eos = genai.get("eos_token_id", [])
         self.eos_ids = set(eos if isinstance(eos, list) else [eos])
+        self.pad_id = int(genai.get("pad_token_id", next(iter(self.eos_ids))))
         self._requests: "queue.Queue[Request]" = queue.Queue()
         self._worker = threading.Thread(target=self._serve, name="attune-ortgenai", daemon=True)
         self._worker.start()
@@ -119,13 +120,12 @@ class Engine:
         while True:
             if not waiting:
                 waiting.append(self._requests.get())
-            try:  # others that arrive within the window may join if their prompt is as long
+            try:  # others that arrive within the window join the batch
                 while len(waiting) < 4 * MAX_BATCH:
                     waiting.append(self._requests.get(timeout=BATCH_WINDOW_S))
             except queue.Empty:
                 pass
-            first = waiting[0]
-            batch = [r for r in waiting if len(r.prompt) == len(first.prompt)][:MAX_BATCH]
+            batch = waiting[:MAX_BATCH]
             waiting = [r for r in waiting if r not in batch]
             live = [r for r in batch if not r.halt.is_set()]
             for r in batch:
@@ -143,12 +143,13 @@ class Engine:
                 r.out.put(None)
 
     def _generate(self, rows: list[Request]) -> None:
-        """One greedy generator over rows with prompts of one length; each row's tokens go to its queue."""
+        """One greedy generator over the rows (prompts right-padded); each row's tokens go to its queue."""
         og = self.og
         import numpy as np
 
-        width = len(rows[0].prompt)
-        tokens = np.array([r.prompt for r in rows], dtype=np.int32)
+        width = max(len(r.prompt) for r in rows)
+        # padded on the right with the pad id, as the engine's own ``Tokenizer.encode_batch`` does
+        tokens = np.array([r.prompt + [self.pad_id] * (width - len(r.prompt)) for r in rows], dtype=np.int32)
         params = og.GeneratorParams(self.model)
         params.set_search_options(do_sample=False, top_k=1, max_length=width + max(r.max_new for r in rows),
                                   repetition_penalty=REPETITION_PENALTY, batch_size=len(rows))

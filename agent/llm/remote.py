@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from ..errors import BackendUnreachable, ModelUnavailable
+from attune.common.errors import BackendUnreachable, ModelUnavailable
 from . import guard
 from .base import StreamedChatModel, as_chat
 

@@ -21,8 +21,8 @@ import yaml
 
 from pydantic import BaseModel, ConfigDict
 
-from attune.agent.errors import ConfigError
-from attune.agent.text import load_yaml
+from attune.common.errors import ConfigError
+from attune.common.data import load_yaml
 
 from .models import CrisisReply, CrisisResource, ScreenResult
 from .normalize import normalise

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .learned import LearnedLayer, Prediction, prepare, shared_layer
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult

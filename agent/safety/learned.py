@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 
-from ..text import load_yaml
+from attune.common.data import load_yaml
 from .normalize import normalise
 from .rules import mask_figurative
 

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from attune.common.models import CrisisResource
+
 __all__ = [
     "Action",
     "CRISIS_CATEGORIES",
@@ -84,17 +86,6 @@ class OutputVerdict(BaseModel):
     @property
     def text_or_replacement(self) -> str | None:
         return self.replacement
-
-
-class CrisisResource(BaseModel):
-    """One place to get help; clinician profiles may override these per locale."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1)
-    contact: str = Field(min_length=1)  # a number, a short code, or a web address
-    kind: Literal["call", "text", "chat", "emergency", "directory", "call_text"]
-    note: str = ""
 
 
 class CrisisReply(BaseModel):

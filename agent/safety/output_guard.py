@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 
-from ..text import load_yaml
+from attune.common.data import load_yaml
 from .models import OutputVerdict
 from .normalize import normalise
 from .rules import PILLS

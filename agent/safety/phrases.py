@@ -30,8 +30,8 @@ import yaml
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from attune.agent.errors import ConfigError
-from attune.agent.text import load_yaml
+from attune.common.errors import ConfigError
+from attune.common.data import load_yaml
 
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES
 

@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import ConfigError, StorageError
+from attune.common.errors import ConfigError, StorageError
 
 __all__ = ["Cipher", "load_or_create_key"]
 

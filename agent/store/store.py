@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, delete, event, func, insert, select, text,
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
-from ..errors import BackendUnreachable, StorageError
+from attune.common.errors import BackendUnreachable, StorageError
 from . import schema as s
 from .crypto import Cipher
 

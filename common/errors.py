@@ -20,6 +20,8 @@ __all__ = [
     "StorageError",
     "SoundfontError",
     "ProfileError",
+    "TurnError",
+    "from_failure",
 ]
 
 
@@ -55,3 +57,16 @@ class SoundfontError(AttuneError):
 
 class ProfileError(AttuneError):
     """A clinician profile failed validation; the message names the field."""
+
+
+class TurnError(AttuneError):
+    """A turn stopped on a fault of ours (a bug), not on the input or the setup."""
+
+    exit_code = 1
+
+
+def from_failure(error: str, message: str) -> AttuneError:
+    """The error a ``TurnFailed`` event stands for, to raise again where a caller wants an exception."""
+    kinds = {cls.__name__: cls for cls in (ConfigError, InputError, ModelUnavailable, BackendUnreachable,
+                                            StorageError, SoundfontError, ProfileError)}
+    return kinds.get(error, TurnError)(message)
