@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from attune.agent.errors import AttuneError
+from attune.common.errors import AttuneError
 
 __all__ = ["register", "run", "main"]
 

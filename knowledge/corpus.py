@@ -19,7 +19,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 __all__ = [
     "Source", "FrontMatter", "Section", "Document", "Chunk", "Problem", "EvidenceLevel",

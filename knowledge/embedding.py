@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from attune.agent.errors import ModelUnavailable
+from attune.common.errors import ModelUnavailable
 
 __all__ = ["MiniLMEmbedder", "get_embedder", "preload", "embed", "embed_cached", "cached_fit", "MiniLMEmbeddingFunction", "DIMENSIONS",
            "EMBEDDING_ID"]

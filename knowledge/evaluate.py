@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from attune.agent.errors import ConfigError
+from attune.common.errors import ConfigError
 
 from .retrieve import Retriever
 

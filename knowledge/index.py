@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel
 
-from attune.agent.errors import BackendUnreachable, ConfigError, InputError
+from attune.common.errors import BackendUnreachable, ConfigError, InputError
 
 from .corpus import (
     Document, Problem, chunk_document, core_corpus_dir, folder_hash, load_corpus,

@@ -17,7 +17,7 @@ from importlib import resources
 
 import numpy as np
 
-from attune.agent.text import load_yaml
+from attune.common.data import load_yaml
 
 __all__ = ["answer_passages", "nearest_document", "MIN_SIMILARITY"]
 

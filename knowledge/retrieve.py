@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .index import CORE_COLLECTION, KnowledgeIndex, clinic_collection_name
 

@@ -18,9 +18,9 @@ import yaml
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from attune.agent.errors import ProfileError
-from attune.agent.safety.models import CrisisResource
-from attune.agent.text import load_yaml
+from attune.common.errors import ProfileError
+from attune.common.models import CrisisResource
+from attune.common.data import load_yaml
 from attune.tools.music.limits import MusicLimits
 
 __all__ = ["Profile", "Persona", "TargetMood", "load_profile", "parse_profile", "list_profiles",

@@ -55,7 +55,7 @@ def _row(text: Optional[str], est, with_evidence: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Handle `attune mood`; returns the exit code."""
-    from attune.agent.errors import AttuneError
+    from attune.common.errors import AttuneError
 
     from .fusion import infer
     from .model import Baseline
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 baseline = Baseline(**rest)
             except ValueError:
-                from attune.agent.errors import InputError
+                from attune.common.errors import InputError
 
                 raise InputError("Resting heart rate must be 25-240 beats per minute, resting RMSSD 0-500 ms "
                                  "and the resting EEG index above 0.") from None

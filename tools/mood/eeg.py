@@ -63,7 +63,7 @@ from typing import Any, Optional, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from attune.agent.errors import ConfigError, InputError
+from attune.common.errors import ConfigError, InputError
 
 from .model import Evidence, MoodEstimate, clip, emotions_from_va
 

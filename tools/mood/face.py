@@ -63,7 +63,7 @@ from typing import Optional, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from attune.agent.errors import InputError, ModelUnavailable
+from attune.common.errors import InputError, ModelUnavailable
 
 from .model import Evidence, MoodEstimate, clip, emotions_from_va, neutral_estimate
 

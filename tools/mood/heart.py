@@ -33,7 +33,7 @@ from typing import Optional
 import numpy as np
 from pydantic import BaseModel, Field
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .model import Baseline, Evidence, clip
 

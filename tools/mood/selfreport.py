@@ -23,7 +23,7 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .model import EMOTIONS, Evidence, MoodEstimate, clip, emotions_from_va
 

@@ -27,7 +27,7 @@ from typing import Optional
 import numpy as np
 from pydantic import BaseModel
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .model import Evidence, MoodEstimate, clip, emotions_from_va
 

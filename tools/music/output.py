@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .plan import MusicPlan
 from .render import (SAMPLE_RATE, SynthLoader, check_soundfont, loudness, normalise, resolve_soundfont, synthesize,

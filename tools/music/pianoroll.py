@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .midiinfo import read_midi
 

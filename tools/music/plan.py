@@ -17,7 +17,7 @@ from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from attune.agent.errors import InputError
+from attune.common.errors import InputError
 
 from .cues import CUE_WEIGHTS, REASONS, TIMBRE_BRIGHTNESS, cues_for, perceived
 from .limits import MusicLimits, gm_program

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from attune.agent.errors import InputError, SoundfontError
+from attune.common.errors import InputError, SoundfontError
 
 __all__ = [
     "DEFAULT_SOUNDFONT",
