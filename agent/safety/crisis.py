@@ -26,7 +26,7 @@ from attune.agent.text import load_yaml
 
 from .models import CrisisReply, CrisisResource, ScreenResult
 from .normalize import normalise
-from .rules import NOT_SAFE, SAFE_STATEMENT
+from .rules import signal
 
 __all__ = ["RESOURCES_PATH", "load_crisis_resources", "resources_for", "crisis_reply", "update_crisis_mode",
            "says_safe", "CrisisState"]
@@ -157,8 +157,8 @@ def says_safe(message: str) -> bool:
 
     text = normalise(message or "").text
     corrected = compiled_corrections()
-    said = bool(SAFE_STATEMENT.search(text)) or bool(corrected is not None and corrected.search(text))
-    return said and not NOT_SAFE.search(text)
+    said = bool(signal("safe_statement").search(text)) or bool(corrected is not None and corrected.search(text))
+    return said and not signal("not_safe").search(text)
 
 
 def update_crisis_mode(in_crisis: bool, message: str, result: ScreenResult) -> bool:
