@@ -26,7 +26,7 @@ from attune.common.data import load_yaml
 
 from .models import CrisisReply, CrisisResource, ScreenResult
 from .normalize import normalise
-from .rules import NOT_SAFE, SAFE_STATEMENT
+from .rules import signal
 
 __all__ = ["RESOURCES_PATH", "load_crisis_resources", "resources_for", "crisis_reply", "update_crisis_mode",
            "says_safe", "CrisisState"]
@@ -86,7 +86,8 @@ _TEXT = {
         "ack": "{name}I'm really glad you told me. What you're carrying sounds very heavy, and you deserve support with it right now.",
         "ask": "Are you safe right now? If you might act on these thoughts or you're in danger, please contact emergency services now.",
         "res": "You can reach a person right now:",
-        "person": "If you can, reach out to someone you trust as well: a friend, family member or neighbour, and let them know how you're feeling. Talking to a person helps, and these feelings can ease with support.",
+        "person": "If you can, reach out to someone you trust as well: a friend, family member or neighbour, and let them know how "
+                  "you're feeling. Talking to a person helps, and these feelings can ease with support.",
         "ground": "If it helps, we can try a grounding exercise together: name 5 things you can see, 4 you can feel, 3 you can hear, 2 you can smell and 1 you can taste. Breathe slowly as you go.",
         "plan": "A first step for a safety plan: write down one person you can contact and one place where you feel safer, and, if you can, put anything you could use to hurt yourself out of reach.",
         "ai": "I'm an AI companion, not a crisis counsellor, but I'm here with you while you reach out.",
@@ -95,27 +96,34 @@ _TEXT = {
         "ack": "{name}Gracias por contármelo. Lo que estás viviendo suena muy duro y mereces apoyo ahora mismo.",
         "ask": "¿Estás a salvo en este momento? Si corres peligro o podrías actuar sobre estos pensamientos, contacta ahora con emergencias.",
         "res": "Puedes hablar con una persona ahora mismo:",
-        "person": "Si puedes, busca también a alguien de confianza (un amigo, un familiar, un vecino) y cuéntale cómo te sientes. Hablar con una persona ayuda, y con apoyo estos sentimientos pueden aliviarse.",
-        "ground": "Si te ayuda, podemos hacer un ejercicio para anclarte: nombra 5 cosas que ves, 4 que sientes al tacto, 3 que oyes, 2 que hueles y 1 que saboreas. Respira despacio mientras lo haces.",
-        "plan": "Un primer paso de un plan de seguridad: anota una persona a la que puedas llamar y un lugar donde te sientas más seguro, y si puedes, aleja cualquier cosa con la que podrías hacerte daño.",
+        "person": "Si puedes, busca también a alguien de confianza (un amigo, un familiar, un vecino) y cuéntale cómo te sientes. "
+                  "Hablar con una persona ayuda, y con apoyo estos sentimientos pueden aliviarse.",
+        "ground": "Si te ayuda, podemos hacer un ejercicio para anclarte: nombra 5 cosas que ves, 4 que sientes al tacto, 3 que oyes, "
+                  "2 que hueles y 1 que saboreas. Respira despacio mientras lo haces.",
+        "plan": "Un primer paso de un plan de seguridad: anota una persona a la que puedas llamar y un lugar donde te sientas más "
+                "seguro, y si puedes, aleja cualquier cosa con la que podrías hacerte daño.",
         "ai": "Soy un acompañante de IA, no un profesional de crisis, pero sigo aquí contigo mientras pides ayuda.",
     },
     "fr": {
         "ack": "{name}Merci de me l'avoir dit. Ce que tu traverses semble très lourd, et tu mérites du soutien dès maintenant.",
         "ask": "Es-tu en sécurité en ce moment ? Si tu es en danger ou si tu risques de passer à l'acte, contacte les urgences maintenant.",
         "res": "Tu peux parler à quelqu'un dès maintenant :",
-        "person": "Si tu peux, contacte aussi une personne de confiance (un ami, un proche, un voisin) et dis-lui comment tu te sens. Parler à quelqu'un aide, et ces sentiments peuvent s'apaiser avec du soutien.",
+        "person": "Si tu peux, contacte aussi une personne de confiance (un ami, un proche, un voisin) et dis-lui comment tu te sens. "
+                  "Parler à quelqu'un aide, et ces sentiments peuvent s'apaiser avec du soutien.",
         "ground": "Si cela t'aide, essayons un exercice d'ancrage : nomme 5 choses que tu vois, 4 que tu peux toucher, 3 que tu entends, 2 que tu sens et 1 que tu goûtes. Respire lentement.",
-        "plan": "Un premier pas pour un plan de sécurité : note une personne à contacter et un endroit où tu te sens plus en sécurité, et si possible, éloigne ce qui pourrait te servir à te faire du mal.",
+        "plan": "Un premier pas pour un plan de sécurité : note une personne à contacter et un endroit où tu te sens plus en sécurité, "
+                "et si possible, éloigne ce qui pourrait te servir à te faire du mal.",
         "ai": "Je suis un compagnon IA, pas un professionnel de crise, mais je reste avec toi pendant que tu demandes de l'aide.",
     },
     "de": {
         "ack": "{name}Danke, dass du mir das erzählst. Was du gerade trägst, klingt sehr schwer, und du verdienst jetzt Unterstützung.",
         "ask": "Bist du gerade in Sicherheit? Wenn du in Gefahr bist oder diesen Gedanken nachgeben könntest, ruf bitte jetzt den Notruf an.",
         "res": "Du kannst jetzt sofort mit einem Menschen sprechen:",
-        "person": "Wenn du kannst, melde dich auch bei jemandem, dem du vertraust (Freund, Familie, Nachbar) und sag, wie es dir geht. Mit einem Menschen zu sprechen hilft, und mit Unterstützung können diese Gefühle nachlassen.",
+        "person": "Wenn du kannst, melde dich auch bei jemandem, dem du vertraust (Freund, Familie, Nachbar) und sag, wie es dir "
+                  "geht. Mit einem Menschen zu sprechen hilft, und mit Unterstützung können diese Gefühle nachlassen.",
         "ground": "Wenn es hilft, machen wir eine Erdungsübung: nenne 5 Dinge, die du siehst, 4, die du fühlst, 3, die du hörst, 2, die du riechst, und 1, das du schmeckst. Atme dabei langsam.",
-        "plan": "Ein erster Schritt für einen Sicherheitsplan: schreib eine Person auf, die du erreichen kannst, und einen Ort, an dem du dich sicherer fühlst, und bring, wenn möglich, alles außer Reichweite, womit du dich verletzen könntest.",
+        "plan": "Ein erster Schritt für einen Sicherheitsplan: schreib eine Person auf, die du erreichen kannst, und einen Ort, "
+                "an dem du dich sicherer fühlst, und bring, wenn möglich, alles außer Reichweite, womit du dich verletzen könntest.",
         "ai": "Ich bin ein KI-Begleiter, keine Krisenfachkraft, aber ich bleibe bei dir, während du Hilfe holst.",
     },
 }
@@ -149,8 +157,8 @@ def says_safe(message: str) -> bool:
 
     text = normalise(message or "").text
     corrected = compiled_corrections()
-    said = bool(SAFE_STATEMENT.search(text)) or bool(corrected is not None and corrected.search(text))
-    return said and not NOT_SAFE.search(text)
+    said = bool(signal("safe_statement").search(text)) or bool(corrected is not None and corrected.search(text))
+    return said and not signal("not_safe").search(text)
 
 
 def update_crisis_mode(in_crisis: bool, message: str, result: ScreenResult) -> bool:

@@ -35,8 +35,7 @@ from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
 from .normalize import normalise
 from .phrases import compiled_corrections
 from .risk import RiskReader, RiskThresholds, risk_reader
-from .rules import (INNOCENCE_UNDONE, INNOCENT_PURPOSE, NOT_SAFE, SAFE_STATEMENT, Hit, history_recovered, mask_figurative,
-                    match_rules)
+from .rules import Hit, flagged, history_recovered, mask_figurative, match_rules, signal
 
 __all__ = ["InputGuard", "Thresholds", "screen_input"]
 
@@ -46,9 +45,6 @@ LEARNED_MEANS = 0.5  # learned p(harmful) that counts as a means question when d
 WINDOW_WORDS = 48  # words per learned-layer window
 MAX_WINDOWS = 10  # windows embedded per message, at most
 CONTEXT_TURNS = 20  # previous patient messages read, newest last
-# the specific warning-sign families (the broad ctx.goodbye also fires on "cancelled my gym")
-WARNING_SIGNS = frozenset({"ctx.goodbye_settling", "ctx.goodbye_final", "ctx.goodbye_not_needed", "ctx.goodbye_intl",
-                           "ctx.goodbye_affairs"})
 # a message about someone else ("my friend relapsed on smoking"), with no I or me in it: the
 # neighbour vote keeps out (the rules read third-party disclosures such as abuse of a child)
 _ABOUT_OTHER = re.compile(r"^(?:my|our|his|her|their|the) (?:\w+ )?(?:friend|mate|brother|sister|mum|mom|dad|son|daughter|partner|"
@@ -60,10 +56,10 @@ _ACCIDENT = re.compile(r"\b(?:ouch|oops|ow+|by accident|accidentally|tripped|sli
 VOTE_MIN_WORDS = 5  # words a message needs before the neighbour vote may speak
 RISK_SENTENCES_FROM_WORDS = 40  # messages this long are also read a sentence at a time by the risk layer
 LEARNED_CONTEXT_TURNS = 4  # earlier messages the learned layer re-reads (cached: the app screened them already)
-# A height question ("how high is the bridge") with an innocent purpose (a school project, a trip)
-# and no distress anywhere is a probe, not a means request: it stays allowed alone and still turns
-# into crisis after distress. A bare height question with no purpose stays blocked.
-HEIGHT_RULES = frozenset({"req.location", "inj.fiction"})
+# A height question ("how high is the bridge", rules flagged height_question) with an innocent purpose
+# (a school project, a trip) and no distress anywhere is a probe, not a means request: it stays allowed
+# alone and still turns into crisis after distress. A bare height question with no purpose stays blocked.
+# Which rules are warning signs, strong distress or height questions is said by their flags in the data.
 _RISK_WORDS = frozenset(
     "die dead death kill suicide suicidal pills overdose bridge jump hang rope end life alive "
     "hopeless burden goodbye hurt cut blood gun knife ignore instructions prompt system dose "
@@ -91,7 +87,7 @@ class Thresholds:
     crisis_vote_p: float = 0.70  # 0.60 before the character n-grams (they lean harder on risk words)
     crisis_vote_similarity: float = 0.45  # the nearest exemplar must be at least this close
     learned_means: float = LEARNED_MEANS
-    # a warning-sign rule (WARNING_SIGNS) and a nearest crisis exemplar, with at least this p(crisis)
+    # a warning-sign rule (flagged warning_sign in the data) and a nearest crisis exemplar, with at least this p(crisis)
     warning_sign_p: float = 0.10
 
 
@@ -150,8 +146,8 @@ def _analyse(message: str) -> _Analysis:
         seen = {h.rule for h in hits}
         hits += tuple(h for h in match_rules(extra_masked, norm.light) if h.rule not in seen)
     corrected = compiled_corrections()  # "I only meant I'm done for today", read before any mask
-    safe = (bool(SAFE_STATEMENT.search(masked)) or bool(corrected is not None and corrected.search(norm.text))) \
-        and not NOT_SAFE.search(masked)
+    safe = (bool(signal("safe_statement").search(masked)) or bool(corrected is not None and corrected.search(norm.text))) \
+        and not signal("not_safe").search(masked)
     words = masked.replace("_fig_", " ").split()
     sentences = _sentences(message) if len(words) > SENTENCE_MIN_WORDS else []
     if len(words) <= WINDOW_WORDS:
@@ -163,8 +159,8 @@ def _analyse(message: str) -> _Analysis:
         scored = sorted(range(len(chunks)), key=lambda i: -sum(w in _RISK_WORDS for w in chunks[i].split()))
         keep = sorted(set([0, len(chunks) - 1] + scored[:MAX_WINDOWS - 2]))
         windows = tuple(chunks[i] for i in keep)
-    purpose = bool(INNOCENT_PURPOSE.search(masked))
-    undone = bool(INNOCENCE_UNDONE.search(masked))
+    purpose = bool(signal("innocent_purpose").search(masked))
+    undone = bool(signal("innocence_undone").search(masked))
     return _Analysis(hits, windows, norm.language, safe, purpose, undone, n_figurative > 0,
                      bool(_ACCIDENT.search(masked)), history_recovered(masked), bool(_UPBEAT.search(masked)))
 
@@ -249,15 +245,16 @@ class InputGuard:
         distress = {h.rule: h.weight for a in recent for h in a.hits if h.category == "distress"}
         distress.update({h.rule: h.weight for h in now.hits if h.category == "distress"})
         distress_sum = sum(distress.values())
-        strong_distress = any(r.startswith(("ctx.burden", "ctx.goodbye")) for r in distress)
+        strong_distress = any(r in flagged("strong_distress") for r in distress)
 
         hits = list(now.hits)
         block_names = {h.rule for h in hits if h.category in BLOCK_CATEGORIES}
-        innocent_height = (bool(block_names) and "req.location" in block_names and block_names <= HEIGHT_RULES
+        height_rules = flagged("height_question") | flagged("height_framing")
+        innocent_height = (bool(block_names) and bool(block_names & flagged("height_question")) and block_names <= height_rules
                            and not distress and not prev_crisis and not now.undone
                            and (now.purpose or any(a.purpose for a in recent[-3:])))
         if innocent_height:
-            hits = [Hit("probe.height_with_purpose", "means_probe", 0.5) if h.rule in HEIGHT_RULES else h for h in hits]
+            hits = [Hit("probe.height_with_purpose", "means_probe", 0.5) if h.rule in height_rules else h for h in hits]
 
         crisis_hits = [h for h in hits if h.category in CRISIS_CATEGORIES and h.weight >= CRISIS_MIN_WEIGHT]
         if recent and not crisis_hits and not now.safe_statement:
@@ -305,7 +302,7 @@ class InputGuard:
         # a warning sign named by the rules (affairs put in order, a last time, a settled decision)
         # that the learned layer also places nearest a crisis exemplar: two layers agreeing
         warning = (bool(pred) and not injection and not now.history and top.nearest_label == "crisis"
-                   and p_crisis >= t.warning_sign_p and any(h.rule in WARNING_SIGNS for h in now.hits)
+                   and p_crisis >= t.warning_sign_p and any(h.rule in flagged("warning_sign") for h in now.hits)
                    and not now.upbeat)
         near_crisis = bool(pred) and not injection and not now.history and (self._near_crisis_exemplar(top) or vote or warning)
         decided = decided or near_crisis

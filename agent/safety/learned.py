@@ -67,14 +67,17 @@ def prepare(text: str) -> str:
 
 
 def _preparing_code_digest() -> str:
-    """A digest of the code behind ``prepare`` (normalising, masking), part of the fitted layer's cache key."""
+    """A digest of the code and data behind ``prepare`` (normalising, masking), part of the fitted layer's cache key.
+
+    The masks are data (the rule book's mask files and the phrase file), so those files count as code here.
+    """
     import hashlib
 
-    from . import normalize, rules
+    from . import normalize, phrases, rules
 
     digest = hashlib.sha256()
-    for module in (normalize, rules):
-        digest.update(Path(module.__file__).read_bytes())
+    for path in (Path(normalize.__file__), Path(rules.__file__), *rules.mask_files(), phrases.PHRASES_PATH):
+        digest.update(Path(path).read_bytes())
     return digest.hexdigest()[:16]
 
 

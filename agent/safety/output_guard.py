@@ -37,8 +37,13 @@ SAFE_REPLACEMENT_CRISIS = (
     "someone near you. I'm an AI, but I'm here with you while you do."
 )
 
-_MED_NAMES = r"(?:sertraline|zoloft|fluoxetine|prozac|citalopram|escitalopram|lexapro|paroxetine|venlafaxine|effexor|duloxetine|bupropion|wellbutrin|mirtazapine|amitriptyline|trazodone|lithium|quetiapine|seroquel|olanzapine|aripiprazole|risperidone|lamotrigine|valproate|diazepam|valium|alprazolam|xanax|lorazepam|ativan|clonazepam|klonopin|zolpidem|ambien|melatonin|paracetamol|acetaminophen|tylenol|ibuprofen|advil|aspirin|codeine|tramadol|oxycodone|morphine|fentanyl|insulin|propranolol|methylphenidate|ritalin|adderall|pills?|tablets?)"
-_AMOUNT = r"(?:\d+(?:[.,]\d+)?\s?(?:mg|milligrams?|g|grams?|mcg|µg|ml|iu|units?|pills?|tablets?|capsules?|doses?)\b|(?:a|one|two|three|four|five|ten|twenty|thirty|fifty|a hundred|half a) (?:pills?|tablets?|capsules?|bottles?|packs?|packets?))"
+_MED_NAMES = (r"(?:sertraline|zoloft|fluoxetine|prozac|citalopram|escitalopram|lexapro|paroxetine|venlafaxine|effexor|duloxetine|"
+              r"bupropion|wellbutrin|mirtazapine|amitriptyline|trazodone|lithium|quetiapine|seroquel|olanzapine|aripiprazole|risperidone|"
+              r"lamotrigine|valproate|diazepam|valium|alprazolam|xanax|lorazepam|ativan|clonazepam|klonopin|zolpidem|ambien|melatonin|"
+              r"paracetamol|acetaminophen|tylenol|ibuprofen|advil|aspirin|codeine|tramadol|oxycodone|morphine|fentanyl|insulin|"
+              r"propranolol|methylphenidate|ritalin|adderall|pills?|tablets?)")
+_AMOUNT = (r"(?:\d+(?:[.,]\d+)?\s?(?:mg|milligrams?|g|grams?|mcg|µg|ml|iu|units?|pills?|tablets?|capsules?|doses?)\b|(?:a|one|"
+           r"two|three|four|five|ten|twenty|thirty|fifty|a hundred|half a) (?:pills?|tablets?|capsules?|bottles?|packs?|packets?))")
 
 _PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("method_detail", re.compile(
@@ -50,21 +55,37 @@ _PROBLEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:bridge|building|cliff|tower)s? (?:is|are|stands?|rises?) (?:about |around |over |nearly |roughly )?\d+ ?(?:m|meters|metres|feet|ft|stories|storeys)|"
         r"\b(?:painless|quickest|fastest|easiest|surest|most effective|most lethal) (?:way|method|means)s? (?:to|of|is)|"
         r"\b(?:bleed out|bleeding out|lose consciousness) (?:in|within|after) \d+|"
-        r"\b(?:carbon monoxide|helium|nitrogen|charcoal|exhaust|sodium nitrite|cyanide|barbiturates?|pentobarbital|nembutal|bleach and ammonia)\b.{0,60}\b(?:die|death|kill|lethal|fatal|unconscious|suicide|dose|mix|inhale)|"
+        r"\b(?:carbon monoxide|helium|nitrogen|charcoal|exhaust|sodium nitrite|cyanide|barbiturates?|pentobarbital|nembutal|"
+        r"bleach and ammonia)\b.{0,60}\b(?:die|death|kill|lethal|fatal|unconscious|suicide|dose|mix|inhale)|"
         r"\b(?:die|death|kill|lethal|fatal|unconscious|suicide)\b.{0,60}\b(?:carbon monoxide|helium|nitrogen|charcoal|sodium nitrite|cyanide|pentobarbital|nembutal)\b|"
         r"\bwould (?:kill|be (?:lethal|fatal)) (?:you|someone|a person|an adult)\b|\b(?:overdose|od) (?:on|with) " + PILLS + r"\b")),
     ("medication_amount", re.compile(
         rf"\b{_MED_NAMES}\b.{{0,40}}{_AMOUNT}|{_AMOUNT}.{{0,30}}\b{_MED_NAMES}\b|\b(?:take|taking|double|increase|decrease|up|raise|lower) (?:your |the )?(?:dose|dosage)\b.{{0,30}}\b(?:to|by) \d")),
     ("medication_advice", re.compile(
-        rf"\b(?:you (?:should|could|can|may|might want to)|try|i (?:recommend|suggest|would)|it is (?:fine|safe|ok|okay) to|its (?:fine|safe|ok|okay) to|go ahead and|just) (?:(?:start|stop|quit|skip|double|halve|come off|go off|wean off|cut down on|increase|decrease|reduce|taper|take|mix|combine) (?:taking )?(?:your |the |some |a |an )?(?:{_MED_NAMES}|{PILLS}|medication|medicine|meds|antidepressants?|dose|dosage|prescription))|\b(?:stop|quit|come off) (?:taking )?(?:your )?(?:{_MED_NAMES}|{PILLS}|medication|meds|antidepressants?) (?:cold turkey|now|today|right away|immediately)\b")),
+        rf"\b(?:you (?:should|could|can|may|might want to)|try|i (?:recommend|suggest|would)|it is (?:fine|safe|ok|okay) to|"
+        rf"its (?:fine|safe|ok|okay) to|go ahead and|just) (?:(?:start|stop|quit|skip|double|halve|come off|go off|wean off|"
+        rf"cut down on|increase|decrease|reduce|taper|take|mix|combine) (?:taking )?(?:your |the |some |a |an )?(?:{_MED_NAMES}|"
+        rf"{PILLS}|medication|medicine|meds|antidepressants?|dose|dosage|prescription))|\b(?:stop|quit|come off) (?:taking )?(?:your )?(?:{_MED_NAMES}|"
+        rf"{PILLS}|medication|meds|antidepressants?) (?:cold turkey|now|today|right away|immediately)\b")),
     ("diagnosis", re.compile(
-        r"\b(?:you (?:have|ve got|definitely have|probably have|likely have|clearly have|are suffering from|suffer from|might have|may have|could have|seem to have|appear to have)|(?:it |this )?sounds like you (?:have|ve got|are suffering from)|(?:you are|youre) (?:clinically depressed|bipolar|autistic|psychotic|schizophrenic|borderline|manic|anorexic|bulimic)|my diagnosis is|i diagnose|(?:this|that|it) (?:is|sounds like|looks like) (?:a )?(?:clear |classic |textbook )?(?:case of )?(?:bipolar|major depression|clinical depression|ptsd|ocd|adhd|bpd|schizophrenia|psychosis|generali[sz]ed anxiety disorder))\b"
-        r"(?:.{0,40}\b(?:depression|bipolar|adhd|ptsd|ocd|autism|bpd|borderline|schizophrenia|psychosis|disorder|anxiety|dementia|anorexia|bulimia|illness|condition|syndrome|depressed|autistic|psychotic|manic))?")),
+        r"\b(?:you (?:have|ve got|definitely have|probably have|likely have|clearly have|are suffering from|suffer from|"
+        r"might have|may have|could have|seem to have|appear to have)|(?:it |this )?sounds like you (?:have|ve got|are suffering from)|"
+        r"(?:you are|youre) (?:clinically depressed|bipolar|autistic|psychotic|schizophrenic|borderline|manic|anorexic|bulimic)|"
+        r"my diagnosis is|i diagnose|(?:this|that|it) (?:is|sounds like|looks like) (?:a )?(?:clear |classic |textbook )?(?:case of )?(?:bipolar|"
+        r"major depression|clinical depression|ptsd|ocd|adhd|bpd|schizophrenia|psychosis|generali[sz]ed anxiety disorder))\b"
+        r"(?:.{0,40}\b(?:depression|bipolar|adhd|ptsd|ocd|autism|bpd|borderline|schizophrenia|psychosis|disorder|anxiety|"
+        r"dementia|anorexia|bulimia|illness|condition|syndrome|depressed|autistic|psychotic|manic))?")),
     ("claims_human", re.compile(
-        r"\b(?:i am|im|i m|as) (?:a |an |your )?(?:real |actual |licensed |qualified |certified |trained |human |registered )*(?:human|person|therapist|psychologist|psychiatrist|counsellor|counselor|doctor|physician|nurse|clinician|music therapist)\b|\bi(?: am|m) not (?:an? )?(?:ai|bot|robot|chatbot|machine|program)\b|\b(?:as|speaking as) (?:a|your) (?:human|therapist|doctor|clinician)\b")),
+        r"\b(?:i am|im|i m|as) (?:a |an |your )?(?:real |actual |licensed |qualified |certified |trained |human |registered )*(?:human|"
+        r"person|therapist|psychologist|psychiatrist|counsellor|counselor|doctor|physician|nurse|clinician|music therapist)\b|"
+        r"\bi(?: am|m) not (?:an? )?(?:ai|bot|robot|chatbot|machine|program)\b|\b(?:as|speaking as) (?:a|your) (?:human|"
+        r"therapist|doctor|clinician)\b")),
 )
-_NEGATED_CLAIM = re.compile(r"\b(?:i am|im|i m) not (?:a |an |your )?(?:real |actual |licensed |qualified |human |trained )*(?:human|person|therapist|psychologist|psychiatrist|counsellor|counselor|doctor|physician|nurse|clinician|music therapist)\b")
-_NEGATED_DIAGNOSIS = re.compile(r"\b(?:i cant|i can not|i cannot|i am not able to|im not able to|not able to|cant|wont|unable to) (?:tell you (?:if|whether) |say (?:if|whether) )?you have\b|\b(?:if|whether) you have\b|\bdo you have\b|\byou have (?:a |the )?(?:right|choice|support|people|time|options|been|done|made|shared|told)\b")
+_NEGATED_CLAIM = re.compile(r"\b(?:i am|im|i m) not (?:a |an |your )?(?:real |actual |licensed |qualified |human |trained )*(?:human|person|"
+                            r"therapist|psychologist|psychiatrist|counsellor|counselor|doctor|physician|nurse|clinician|music therapist)\b")
+_NEGATED_DIAGNOSIS = re.compile(r"\b(?:i cant|i can not|i cannot|i am not able to|im not able to|not able to|cant|wont|unable to) (?:tell you (?:if|"
+                                r"whether) |say (?:if|whether) )?you have\b|\b(?:if|whether) you have\b|\bdo you have\b|\byou have (?:a |the )?(?:right|"
+                                r"choice|support|people|time|options|been|done|made|shared|told)\b")
 _CITATION = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_.:#/\-]{0,80})\]")
 
 

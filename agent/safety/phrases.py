@@ -8,8 +8,8 @@ ones and runs the rules next to its own table.
 A mask is a harmless use of a risk word, such as a goodbye bounded by a time ("my last
 message for today", "für heute Schluss machen"): it is masked out before the rules and the
 learned layer read the message, as figurative phrases are, while the rest is still read.
-A rule is a phrase rule like those in ``rules.RULES``: a name, a category, a weight and a
-C-SSRS level.
+A rule is a phrase rule like those of the rule book (``rulebook``, ``data/safety_rules``): a name,
+a category, a weight and a C-SSRS level.
 
 Patterns read the ``text`` view of ``normalise`` (lower case, no accents, no apostrophes,
 punctuation as spaces). ``{name}`` in a pattern stands for the entry of that name under
@@ -60,7 +60,7 @@ class PhraseRule(PhraseEntry):
     category: Category
     weight: float = Field(ge=0.0, le=1.0)
     level: int | None = Field(default=None, ge=1, le=6)
-    negatable: bool = False  # a negated match ("this isn't goodbye forever") is weak distress, as in rules.NEGATABLE
+    negatable: bool = False  # a negated match ("this isn't goodbye forever") is weak distress (the rule book's negatable flag)
 
 
 class PhraseFile(BaseModel):
