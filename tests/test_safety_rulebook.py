@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from attune.agent.errors import ConfigError
+from attune.common.errors import ConfigError
 from attune.agent.safety.normalize import normalise
 from attune.agent.safety.rulebook import FLAGS, RULES_DIR, SIGNALS, load_rulebook
 from attune.agent.safety.rules import mask_figurative, match_rules

@@ -32,8 +32,8 @@ from typing import Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from attune.agent.errors import ConfigError
-from attune.agent.text import load_yaml
+from attune.common.errors import ConfigError
+from attune.common.data import load_yaml
 
 from .phrases import Category, PhraseEntry
 
