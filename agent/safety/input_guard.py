@@ -34,6 +34,7 @@ from .learned import LearnedLayer, Prediction, prepare, shared_layer
 from .models import BLOCK_CATEGORIES, CRISIS_CATEGORIES, ScreenResult
 from .normalize import normalise
 from .phrases import compiled_corrections
+from .prefilter import search
 from .risk import RiskReader, RiskThresholds, risk_reader
 from .rules import Hit, flagged, history_recovered, mask_figurative, match_rules, signal
 
@@ -140,14 +141,14 @@ def _analyse(message: str) -> _Analysis:
     norm = normalise(message)
     masked, n_figurative = mask_figurative(norm.text)
     hits = tuple(match_rules(masked, norm.light))
-    if _ELISION.search(message):
+    if search(_ELISION, message):
         expanded = _ELISION.sub(lambda m: _ELIDED[m.group(1).lower()] + " ", message)
         extra_masked, _ = mask_figurative(normalise(expanded).text)
         seen = {h.rule for h in hits}
         hits += tuple(h for h in match_rules(extra_masked, norm.light) if h.rule not in seen)
     corrected = compiled_corrections()  # "I only meant I'm done for today", read before any mask
-    safe = (bool(signal("safe_statement").search(masked)) or bool(corrected is not None and corrected.search(norm.text))) \
-        and not signal("not_safe").search(masked)
+    safe = (bool(search(signal("safe_statement"), masked)) or bool(corrected is not None and search(corrected, norm.text))) \
+        and not search(signal("not_safe"), masked)
     words = masked.replace("_fig_", " ").split()
     sentences = _sentences(message) if len(words) > SENTENCE_MIN_WORDS else []
     if len(words) <= WINDOW_WORDS:
@@ -159,10 +160,10 @@ def _analyse(message: str) -> _Analysis:
         scored = sorted(range(len(chunks)), key=lambda i: -sum(w in _RISK_WORDS for w in chunks[i].split()))
         keep = sorted(set([0, len(chunks) - 1] + scored[:MAX_WINDOWS - 2]))
         windows = tuple(chunks[i] for i in keep)
-    purpose = bool(signal("innocent_purpose").search(masked))
-    undone = bool(signal("innocence_undone").search(masked))
+    purpose = bool(search(signal("innocent_purpose"), masked))
+    undone = bool(search(signal("innocence_undone"), masked))
     return _Analysis(hits, windows, norm.language, safe, purpose, undone, n_figurative > 0,
-                     bool(_ACCIDENT.search(masked)), history_recovered(masked), bool(_UPBEAT.search(masked)))
+                     bool(search(_ACCIDENT, masked)), history_recovered(masked), bool(search(_UPBEAT, masked)))
 
 
 JOINED_TURNS = 3  # earlier messages read together with the current one by the rules

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .phrases import compiled_masks, compiled_rules
+from .prefilter import LONG_TEXT, Prefilter, search
 from .rulebook import RuleBook, load_rulebook
 
 __all__ = ["Rule", "Hit", "RULES", "LIGHT_RULES", "FIGURATIVE", "SAFE_STATEMENT", "NOT_SAFE", "INNOCENT_PURPOSE",
@@ -122,21 +123,31 @@ def mask_figurative(text: str) -> tuple[str, int]:
     The masks of the phrase file (``phrases``: goodbyes bounded by a time, such as "my last
     message for today") are applied after those of the rule book.
     """
-    figurative = _book().mask_pattern
     count = 0
-    if figurative is not None:
-        text, count = figurative.subn(" _fig_ ", text)
-    masks = compiled_masks()
-    if masks is not None:
-        text, more = masks.subn(" _fig_ ", text)
+    masks = [m for m in (_book().mask_pattern, compiled_masks()) if m is not None]
+    if len(text) >= LONG_TEXT:  # a long text: only the masks that can match it (one linear pass)
+        maybe = _mask_prefilter().candidates(text)
+        masks = [m for k, m in enumerate(masks) if k in maybe]
+    for mask in masks:
+        text, more = mask.subn(" _fig_ ", text)
         count += more
     return text, count
 
 
+@lru_cache(maxsize=1)
+def _mask_prefilter() -> Prefilter:
+    return Prefilter([m.pattern for m in (_book().mask_pattern, compiled_masks()) if m is not None])
+
+
+@lru_cache(maxsize=1)
+def _rule_prefilter() -> Prefilter:
+    return Prefilter([r.pattern.pattern for r in _all_rules()])
+
+
 def history_recovered(text: str) -> bool:
     """A past of suicidal thoughts told with recovery now, and nothing saying it is back."""
-    return (bool(signal("history_past").search(text)) and bool(signal("history_now").search(text))
-            and not signal("history_back").search(text))
+    return (bool(search(signal("history_past"), text)) and bool(search(signal("history_now"), text))
+            and not search(signal("history_back"), text))
 
 
 def _negated(text: str, match: re.Match[str]) -> bool:
@@ -167,7 +178,10 @@ def _demoted(r: Rule, text: str, matches: list[re.Match[str]]) -> Hit | None:
 def match_rules(text: str, light: str = "") -> list[Hit]:
     """All rules that fire on ``text`` (figurative phrases already masked) and ``light``, in rule order."""
     hits = []
-    for r in _all_rules():
+    maybe = _rule_prefilter().candidates(text) if len(text) >= LONG_TEXT else None
+    for k, r in enumerate(_all_rules()):
+        if maybe is not None and k not in maybe:
+            continue  # cannot match: its loosened form found nothing in one pass (``prefilter``)
         if "negatable" in r.flags:
             matches = list(r.pattern.finditer(text))
             if matches:
@@ -179,5 +193,5 @@ def match_rules(text: str, light: str = "") -> list[Hit]:
         hits = [Hit(h.rule + ".resolved_history", "distress", 0.3, None)
                 if h.category == "suicide_self_harm" or h.rule in told else h for h in hits]
     if light:
-        hits.extend(Hit(r.name, r.category, r.weight, r.level) for r in _tables()[2] if r.pattern.search(light))
+        hits.extend(Hit(r.name, r.category, r.weight, r.level) for r in _tables()[2] if search(r.pattern, light))
     return hits
