@@ -58,7 +58,10 @@ def bench(long_message_bytes: int = 1_000_000) -> dict:
     long_text = (filler * (long_message_bytes // len(filler)))[:long_message_bytes // 2] + " I want to end my life. " + filler * 10
     long_text = (long_text + filler * (long_message_bytes // len(filler)))[:long_message_bytes]
     t0 = time.perf_counter()
-    long_result = guard.screen(long_text)
+    long_result = guard.screen(long_text)  # the first long message also builds the RE2 prefilter
+    first_long_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    long_result = guard.screen(long_text[1:] + ".")  # another megabyte (not a cached analysis)
     long_ms = (time.perf_counter() - t0) * 1000
     return {
         "messages": len(timings),
@@ -70,6 +73,7 @@ def bench(long_message_bytes: int = 1_000_000) -> dict:
         "learned_layer_fit_s": round(load_s, 2),
         "long_message_bytes": len(long_text.encode()),
         "long_message_ms": round(long_ms, 1),
+        "long_message_first_ms": round(first_long_ms, 1),
         "long_message_action": long_result.action,
         "goal_p95_ms": 10.0,
     }

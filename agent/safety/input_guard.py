@@ -75,10 +75,10 @@ class Thresholds:
     crisis: float = 0.85  # 0.80 before the third exemplar file; see the note of 2026-12-01
     crisis_agree: int = 2  # of the nearest exemplars that must be crisis for a p(crisis) call ...
     crisis_sure: float = 0.97  # ... unless p(crisis) is at least this
-    harmful: float = 0.90  # 0.85 before the character n-gram features
+    harmful: float = 0.91  # 0.90 before the 340 crisis exemplars of 2026-12-03 (0.85 before the character n-grams)
     injection: float = 0.75
     out_of_scope: float = 0.85
-    context_crisis: float = 0.75  # joined recent turns, when the current message carries a signal (0.60 before n-grams)
+    context_crisis: float = 0.82  # joined recent turns with a signal now; 0.75 before the crisis exemplars of 2026-12-03
     # a message very close to a labelled crisis exemplar is crisis even at a lower probability:
     # new wordings of a known risk sit near their exemplars before the classifier is sure
     crisis_near_similarity: float = 0.72
