@@ -225,7 +225,7 @@ def run_bench(sections: set[str] | None = None) -> dict:
             out["concurrency"] = {"sessions": 8, "turns": len(all_totals), "errors": len(errs),
                                   "mixed_messages": mixed, "wall_s": round(wall, 2), "turn_p95_s": p95,
                                   "ratio_to_single_p95": round(p95 / single, 2) if single else None,
-                                  "note": "in-process threads sharing one model; the engine batches prompts of one length"}
+                                  "note": "in-process threads sharing one model; requests that arrive together share a batch"}
         ctx.store.close()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
