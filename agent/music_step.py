@@ -109,49 +109,33 @@ def _plan_to_prefs(plan_with, prefs):
     return plan
 
 
-def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, profile, mood: dict,
-                     passages: list[dict]) -> dict[str, Any]:
-    """Compose, render and store the turn's piece: the mood, the goal and what the person asked for."""
-    from attune.tools.music import plan_music
-
-    from .music_prefs import MusicPrefs, measures
-
-    prefs = MusicPrefs.model_validate(state.music_prefs or {})
-    limits, avoid = session_limits(profile, sorted(set(state.avoid_instruments) | set(prefs.avoid)))
-    start = (mood["valence"], mood["arousal"])
+def _destination(state: SessionState, profile, prefs) -> tuple[tuple[float, float], str]:
+    """Where the piece leads: calm in crisis mode, else the stated goal, else the profile's target;
+    "livelier"/"calmer" nudges the destination, never the starting point (iso principle)."""
     if state.crisis_mode:
-        target, target_words = CRISIS_TARGET, "calm and steady"
+        target, words = CRISIS_TARGET, "calm and steady"
     elif state.goal:
-        target, target_words = (state.goal[0], state.goal[1]), state.goal[2]
+        target, words = (state.goal[0], state.goal[1]), state.goal[2]
     else:
-        target, target_words = (profile.target.valence, profile.target.arousal), profile.target.label
-    # "livelier"/"calmer" nudges the destination, not the starting point (iso principle)
+        target, words = (profile.target.valence, profile.target.arousal), profile.target.label
     energy = min(prefs.energy, 0) if state.crisis_mode else prefs.energy
-    target = (max(-1.0, min(1.0, target[0] + 0.1 * energy)), max(-1.0, min(1.0, target[1] + 0.25 * energy)))
-    context = "energising" if target[1] > start[1] else "calming"
+    return (max(-1.0, min(1.0, target[0] + 0.1 * energy)), max(-1.0, min(1.0, target[1] + 0.25 * energy))), words
 
-    memory = ctx.store.patient_data(ref.patient_id)
-    seed = random.Random().randrange(1_000_000)
-    choice, instruments = choose_instruments(memory, context, limits, avoid, seed)
-    lead = next((n for n in prefs.use if limits.is_permitted(n) and n not in avoid), None)
-    if lead and instruments:
-        instruments = [lead] + [i for i in instruments if i != lead][:2]
-    breaths = profile.breaths_per_minute
+
+def _breathing(state: SessionState, profile, prefs, choice: dict, context: str) -> float | None:
+    """Breaths a minute the piece is paced to, or None: always 6 in crisis mode, never when a tempo was asked."""
     if state.crisis_mode:
-        breaths = 6.0
-    elif breaths is None and choice["breathing"] == "on" and context == "calming":
-        breaths = 6.0
-    if prefs.bpm is not None and not state.crisis_mode:
-        breaths = None  # breathing pacing fixes the tempo; the person asked for a tempo of their own
-    heart = next((r.get("heart_rate") for r in reversed(state.readings)
-                  if r.get("source") == "heart" and r.get("heart_rate")), None)
-    seconds = prefs.seconds or profile.piece_seconds
+        return 6.0
+    if prefs.bpm is not None:
+        return None  # breathing pacing fixes the tempo; the person asked for a tempo of their own
+    if profile.breaths_per_minute is None and choice["breathing"] == "on" and context == "calming":
+        return 6.0
+    return profile.breaths_per_minute
 
-    def plan_with(adjust):
-        return plan_music(start, target, seconds, limits=limits, breaths_per_minute=breaths, heart_rate=heart,
-                          seed=seed, instruments=instruments, adjust=adjust)
 
-    plan = _plan_to_prefs(plan_with, prefs)
+def _reasons(state: SessionState, mood: dict, plan, memory: dict, choice: dict, context: str,
+             avoid: list[str], lead: str | None, passages: list[dict]) -> list[str]:
+    """"Why this music": the mood it starts from, the plan's own reasons, what was learned or tried, the asks."""
     rated = any(r.get("suds") is not None or r.get("sam_valence") is not None for r in state.self_reports)
     why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
            + (" and your own ratings, which count most" if rated else "") + "."]
@@ -163,19 +147,47 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
         why.append(f"Left out, as you asked: {', '.join(avoid)}.")
     if lead:
         why.append(f"The {lead} leads, as you asked.")
-    for p in passages[:2]:
-        why.append(f"Guidance: {p['title']} [{p['id']}] ({p['source']}).")
+    why += [f"Guidance: {p['title']} [{p['id']}] ({p['source']})." for p in passages[:2]]
+    return why
+
+
+def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, profile, mood: dict,
+                     passages: list[dict]) -> dict[str, Any]:
+    """Compose, render and store the turn's piece: the mood, the goal and what the person asked for."""
+    from attune.tools.music import plan_music
+
+    from .music_prefs import MusicPrefs, measures
+
+    prefs = MusicPrefs.model_validate(state.music_prefs or {})
+    limits, avoid = session_limits(profile, sorted(set(state.avoid_instruments) | set(prefs.avoid)))
+    start = (mood["valence"], mood["arousal"])
+    target, target_words = _destination(state, profile, prefs)
+    context = "energising" if target[1] > start[1] else "calming"
+    memory = ctx.store.patient_data(ref.patient_id)
+    seed = random.Random().randrange(1_000_000)
+    choice, instruments = choose_instruments(memory, context, limits, avoid, seed)
+    lead = next((n for n in prefs.use if limits.is_permitted(n) and n not in avoid), None)
+    if lead and instruments:
+        instruments = [lead] + [i for i in instruments if i != lead][:2]
+    breaths = _breathing(state, profile, prefs, choice, context)
+    heart = next((r.get("heart_rate") for r in reversed(state.readings)
+                  if r.get("source") == "heart" and r.get("heart_rate")), None)
+
+    def plan_with(adjust):
+        return plan_music(start, target, prefs.seconds or profile.piece_seconds, limits=limits,
+                          breaths_per_minute=breaths, heart_rate=heart, seed=seed, instruments=instruments,
+                          adjust=adjust)
+
+    plan = _plan_to_prefs(plan_with, prefs)
+    why = _reasons(state, mood, plan, memory, choice, context, avoid, lead, passages)
+    sources = [{"id": p["id"], "title": p["title"], "source": p.get("source", "")} for p in passages[:2]]
     record = store_piece(ctx, ref, plan, why, choice=choice, context=context, target_words=target_words,
-                         breaths_per_minute=breaths,
-                         sources=[{"id": p["id"], "title": p["title"], "source": p.get("source", "")}
-                                  for p in passages[:2]])
-    piece_id = record["piece_id"]
-    public = {k: record[k] for k in ("wav", "ogg", "midi", "musicxml", "png")}
-    memory.setdefault("music_history", []).append({"piece_id": piece_id, "choice": choice, "context": context})
+                         breaths_per_minute=breaths, sources=sources)
+    memory.setdefault("music_history", []).append({"piece_id": record["piece_id"], "choice": choice,
+                                                   "context": context})
     del memory["music_history"][:-50]
     ctx.store.set_patient_data(ref.patient_id, memory)
-    return {"piece_id": piece_id, **public, "plan": record["plan"], "why": why, "breaths_per_minute": breaths,
-            "seconds": record["seconds"],
+    return {"piece_id": record["piece_id"], **{k: record[k] for k in ("wav", "ogg", "midi", "musicxml", "png")},
+            "plan": record["plan"], "why": why, "breaths_per_minute": breaths, "seconds": record["seconds"],
             "target_words": target_words, "instruments": instruments, "choice": choice,
-            "end_bpm": plan.segments[-1].bpm,
-            "measures": measures(record["plan"], record["seconds"]).model_dump()}
+            "end_bpm": plan.segments[-1].bpm, "measures": measures(record["plan"], record["seconds"]).model_dump()}

@@ -366,21 +366,31 @@ def step_compose(t: Turn) -> Iterator[Event]:
         yield _say(t, consent)
 
 
-def _passage_gist(text: str, sentences: int = 2) -> str:
-    """The first sentences of a passage, without its Markdown."""
+def _passage_gist(text: str, question: str = "", sentences: int = 2) -> str:
+    """The passage's sentences that best answer ``question`` (local sentence embedding), in the passage's
+    order, without its Markdown; its first sentences when there is no question."""
     plain = re.sub(r"[#*_`>]+", "", text).strip()
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", plain) if not p.endswith("?")]  # answers, not the doc's questions
+    parts = [p.strip().lstrip("-").strip() for p in re.split(r"(?<=[.!?])\s+|\n+", plain)]
+    # sentences that answer: not the document's questions, not its headings
+    parts = [p for p in parts if p.endswith((".", "!", ")")) and len(p.split()) >= 4]
+    if question and len(parts) > sentences:
+        from attune.knowledge.embedding import embed
+
+        vectors = embed([question, *parts])
+        best = sorted(range(len(parts)), key=lambda i: -float(vectors[i + 1] @ vectors[0]))[:sentences]
+        parts = [parts[i] for i in sorted(best)]
     return " ".join(parts[:sentences]).strip()
 
 
 def step_why(t: Turn) -> Iterator[Event]:
+    """A question about the music: the passage's sentences that answer it, cited, then what the last piece did."""
     t.sources = [_source_brief(p) for p in t.passages[:2]]
     piece = t.state.last_piece or {}
     if t.sources:
         top = t.sources[0]
-        t.reply = f"{_passage_gist(top['text'])} (Guidance: {top['title']} [{top['id']}].)"
+        t.reply = f"{_passage_gist(top['text'], t.text)} (Guidance: {top['title']} [{top['id']}].)"
         if piece.get("why"):
-            t.reply += " For your last piece: " + " ".join(piece["why"][1:3]) + \
+            t.reply += " For your last piece: " + " ".join(piece["why"][1:2]) + \
                 " The full list is in the 'Why this music' notes beside it."
     elif piece.get("why"):
         t.reply = "Here's why this music. " + " ".join(piece["why"][:3])

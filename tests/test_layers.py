@@ -70,3 +70,15 @@ def test_page_builders_call_services_not_the_store(path, builder):
     func = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == builder)
     assert _calls_on_the_store(func) == []
     assert "write_text" not in ast.unparse(func)  # exports, erasure and saved profiles are the services' work
+
+
+def test_the_turn_and_every_step_handler_are_short():
+    """A turn is a short pipeline of named steps (issue 17): none of them over 60 lines."""
+    import inspect
+
+    from attune.agent import music_step, turn
+
+    handlers = {f.__name__: f for f in turn.STEPS.values()}
+    handlers.update(run_turn=turn.run_turn, _run_turn=turn._run_turn, compose_for_turn=music_step.compose_for_turn)
+    long = {name: n for name, f in handlers.items() if (n := len(inspect.getsource(f).splitlines())) > 60}
+    assert len(handlers) >= 10 and not long
