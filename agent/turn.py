@@ -382,15 +382,28 @@ def _passage_gist(text: str, question: str = "", sentences: int = 2) -> str:
     return " ".join(parts[:sentences]).strip()
 
 
+def _closer(question: str, first: str, second: str) -> bool:
+    """Whether ``first`` answers ``question`` at least as nearly as ``second`` (local sentence embedding)."""
+    from attune.knowledge.embedding import embed
+
+    q, a, b = embed([question, first, second])
+    return float(a @ q) >= float(b @ q)
+
+
 def step_why(t: Turn) -> Iterator[Event]:
-    """A question about the music: the passage's sentences that answer it, cited, then what the last piece did."""
+    """A question about the music: the cited passage's sentences that answer it and what the last piece did,
+    whichever answers the question more nearly first."""
     t.sources = [_source_brief(p) for p in t.passages[:2]]
     piece = t.state.last_piece or {}
     if t.sources:
         top = t.sources[0]
-        t.reply = f"{_passage_gist(top['text'], t.text)} (Guidance: {top['title']} [{top['id']}].)"
+        gist = _passage_gist(top["text"], t.text, sentences=1 if piece.get("why") else 2)  # the piece says the rest
+        cited = f"{gist} (Guidance: {top['title']} [{top['id']}].)"
+        t.reply = cited
         if piece.get("why"):
-            t.reply += " For your last piece: " + " ".join(piece["why"][1:2]) + \
+            said = " ".join(piece["why"][1:2])
+            own = f"In your last piece, {said[:1].lower()}{said[1:]}"
+            t.reply = " ".join([own, cited] if _closer(t.text, own, gist) else [cited, own]) + \
                 " The full list is in the 'Why this music' notes beside it."
     elif piece.get("why"):
         t.reply = "Here's why this music. " + " ".join(piece["why"][:3])
