@@ -108,6 +108,14 @@ class Settings(BaseSettings):
             file_path = Path(data_dir) / "attune.toml"
         return (init_settings, env_settings, _FileSource(settings_cls, file_path))
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value):
+        # ATTUNE_DATA_DIR="" once put a database and its key in the working folder
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("the data folder is empty; give a folder, or unset the variable for the default")
+        return value
+
     @field_validator("locale")
     @classmethod
     def _locale(cls, value: str) -> str:

@@ -65,3 +65,11 @@ def test_missing_config_file_is_named(tmp_path, monkeypatch):
     monkeypatch.setenv("ATTUNE_CONFIG", str(tmp_path / "nope.toml"))
     with pytest.raises(ConfigError, match="nope.toml"):
         load_settings()
+
+
+def test_an_empty_data_folder_is_refused_so_no_data_lands_in_the_working_folder(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ATTUNE_DATA_DIR", "")
+    with pytest.raises(ConfigError, match="ATTUNE_DATA_DIR"):
+        load_settings()
+    assert list(tmp_path.iterdir()) == []
