@@ -401,7 +401,7 @@ def step_why(t: Turn) -> Iterator[Event]:
         cited = f"{gist} (Guidance: {top['title']} [{top['id']}].)"
         t.reply = cited
         if piece.get("why"):
-            said = " ".join(piece["why"][1:2])
+            said = " ".join(piece["why"][1:3])  # where it starts and leads (iso), and its key
             own = f"In your last piece, {said[:1].lower()}{said[1:]}"
             t.reply = " ".join([own, cited] if _closer(t.text, own, gist) else [cited, own]) + \
                 " The full list is in the 'Why this music' notes beside it."
