@@ -3,7 +3,7 @@
 A question ("why start with gloomy music if I'm already gloomy?") is closer
 in meaning to other questions than to a long passage, so each guidance
 document carries the questions it answers, in patients' words
-(``knowledge/data/document_questions*.yaml``, written for Attune). The
+(``knowledge/data/document_questions.yaml``, written for Attune). The
 nearest of those questions names the document; the passage of that
 document nearest to the question is cited. When no authored question is
 near (cosine under ``MIN_SIMILARITY``), plain passage search decides.
@@ -29,13 +29,12 @@ _LOCK = threading.Lock()
 def _questions() -> tuple[list[str], list[str], np.ndarray]:
     from .embedding import embed_cached
 
-    folder = resources.files("attune.knowledge").joinpath("data")
+    raw = load_yaml(resources.files("attune.knowledge").joinpath("data/document_questions.yaml").read_text("utf-8"))
     docs, texts = [], []
-    for name in ("document_questions.yaml", "document_questions_more.yaml"):
-        for doc_id, questions in load_yaml(folder.joinpath(name).read_text("utf-8")).items():
-            for q in questions:
-                docs.append(doc_id)
-                texts.append(q)
+    for doc_id, questions in raw.items():
+        for q in questions:
+            docs.append(doc_id)
+            texts.append(q)
     return docs, texts, embed_cached(texts, "kb-questions")
 
 
