@@ -5,8 +5,10 @@ tool calling, such as an OpenAI-compatible server). The same checks surround
 it as the guided protocol: the input screen has already run (crisis, block
 and closing stay code's steps), every tool call goes through the registry's
 argument and limit checks, at most ``MAX_TOOL_ROUNDS`` rounds of calls run
-in a turn, and the final reply passes the output screen or a code-worded
-reply replaces it.
+in a turn, and the final reply passes a check of its shape (a few sentences,
+none repeated) and the output screen, or a code-worded reply replaces it.
+When the policy has chosen to compose (the person asked for music), the
+first round must call ``compose_music``, so the music comes on that turn.
 
 What it leaves out: streaming the model's words token by token (the reply is
 screened whole before it is shown).
@@ -14,15 +16,19 @@ screened whole before it is shown).
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import Any, Iterator
 
 from .events import Event, Notice, OutputChecked, ToolCalled, ToolResult
 from attune.common.errors import AttuneError, BackendUnreachable
 
-__all__ = ["agent_reply", "MAX_TOOL_ROUNDS", "AGENT_SYSTEM"]
+__all__ = ["agent_reply", "reply_problems", "MAX_TOOL_ROUNDS", "AGENT_SYSTEM"]
 
 MAX_TOOL_ROUNDS = 3  # model turns that may call tools before it must answer in words
+MAX_REPLY_CHARS = 600  # "two to four short sentences": a longer reply is a model that ran on
+MAX_REPLY_SENTENCES = 5
 AGENT_SYSTEM = (
     "You are {name}, a {tone} AI companion for music and relaxation. You offer self-help and music "
     "medicine, not therapy: never diagnose, never advise on medicines or doses, never describe ways to "
@@ -52,6 +58,24 @@ def _messages(t) -> list:
     return out
 
 
+def reply_problems(reply: str) -> list[str]:
+    """What is wrong with a model's reply as a whole, before the output screen reads its words."""
+    sentences = [x.strip().lower() for x in re.split(r"(?<=[.!?])\s+|\n+", reply) if x.strip()]
+    problems = []
+    if len(reply) > MAX_REPLY_CHARS or len(sentences) > MAX_REPLY_SENTENCES:
+        problems.append(f"too long ({len(reply)} characters, {len(sentences)} sentences)")
+    if len(set(sentences)) < len(sentences):
+        problems.append("repeats a sentence")
+    return problems
+
+
+def _first_round(model, tools: list, t) -> Any:
+    """The person asked for music (the policy chose compose): the first round must call compose_music."""
+    if t.step == "compose" and not t.state.crisis_mode:
+        return model.bind_tools(tools, tool_choice="compose_music")
+    return model.bind_tools(tools)
+
+
 def agent_reply(t, on_music) -> Iterator[Event | str]:
     """Run the model with the tools; yields events, and last the reply text (None if it failed a check).
 
@@ -62,16 +86,17 @@ def agent_reply(t, on_music) -> Iterator[Event | str]:
     from .toolbox import ToolContext, call, langchain_tools
 
     tc = ToolContext(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages)
-    model = t.ctx.backend.model.bind_tools(langchain_tools(tc))
+    tools = langchain_tools(tc)
+    model = t.ctx.backend.model.bind_tools(tools)
     messages = _messages(t)
     citable = {p["id"] for p in t.passages}  # passages the reply may cite: retrieved, or found by search_guidance
     reply = None
     try:
-        for _ in range(MAX_TOOL_ROUNDS + 1):
-            answer = model.invoke(messages)
+        for round_ in range(MAX_TOOL_ROUNDS + 1):
+            answer = (_first_round(t.ctx.backend.model, tools, t) if round_ == 0 else model).invoke(messages)
             calls = list(getattr(answer, "tool_calls", None) or [])
             if not calls:
-                reply = answer.content if isinstance(answer.content, str) else ""
+                reply = html.unescape(answer.content) if isinstance(answer.content, str) else ""
                 break
             messages.append(answer)
             for c in calls:
@@ -93,6 +118,9 @@ def agent_reply(t, on_music) -> Iterator[Event | str]:
         yield Notice(str(exc))
         reply = None
     reply = (reply or "").strip()
+    if reply and (problems := reply_problems(reply)):
+        yield OutputChecked(ok=False, problems=problems)
+        reply = ""
     if reply:
         verdict = t.ctx.output_guard.screen(reply, canary=t.ctx.canary,
                                             allowed_source_ids=citable)

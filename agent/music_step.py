@@ -137,8 +137,12 @@ def _reasons(state: SessionState, mood: dict, plan, memory: dict, choice: dict, 
              avoid: list[str], lead: str | None, passages: list[dict]) -> list[str]:
     """"Why this music": the mood it starts from, the plan's own reasons, what was learned or tried, the asks."""
     rated = any(r.get("suds") is not None or r.get("sam_valence") is not None for r in state.self_reports)
-    why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
-           + (" and your own ratings, which count most" if rated else "") + "."]
+    if mood["label"] == "hard to tell":  # nothing said about how they feel yet: say so, not "feeling hard to tell"
+        why = ["I could not tell yet how you are feeling, so it starts from a calm middle ground"
+               + (", with your own ratings counted" if rated else "") + "."]
+    else:
+        why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
+               + (" and your own ratings, which count most" if rated else "") + "."]
     why += plan.explain()
     learned = explain_learning(memory, context, choice["family"])
     why.append(learned or f"This time I tried {FAMILY_LABEL.get(choice['family'], choice['family'])}; "

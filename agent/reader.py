@@ -104,6 +104,7 @@ class Reading(BaseModel):
     goal: Optional[str] = None
     about: Optional[str] = None  # the person's own words
     about_kind: Optional[Literal["clause", "phrase"]] = None
+    feeling: Optional[str] = None  # in a request or feedback, the clauses that talk about the person
     rule: Optional[str] = None  # the override rule that decided, if one did
     probs: dict[str, float] = Field(default_factory=dict)
 
@@ -384,8 +385,9 @@ class Reader:
         if intent not in {"music", "feedback"}:
             changes, drop, use = {}, [], []  # "I feel so slow today" asks nothing of the music
         about, kind = self._about(parts, all_dense[1:], all_sparse[1:])
+        feeling = self._feeling(parts, all_dense[1:], all_sparse[1:]) if intent != "talk" else None
         return Reading(intent=intent, confidence=round(confidence, 3), changes=changes, drop=drop, use=use,
-                       goal=goal, about=about, about_kind=kind, rule=rule,
+                       goal=goal, about=about, about_kind=kind, feeling=feeling, rule=rule,
                        probs={k: round(v, 3) for k, v in probs.items()})
 
     def _about(self, parts: list[str], dense: np.ndarray, sparse) -> tuple[Optional[str], Optional[str]]:
@@ -399,6 +401,20 @@ class Reader:
         words = parts[best]
         kp = dict(zip(self.kind.classes, self.kind.proba(dense[best:best + 1], sparse[best])[0]))
         return words, max(kp, key=kp.get)
+
+
+    def _feeling(self, parts: list[str], dense: np.ndarray, sparse) -> Optional[str]:
+        """The clauses of a many-clause message that talk about the person, not ask for something.
+
+        "Play me something calm? I'm a bit wound up after work." asks for music in one clause and
+        says how they are in the other: the mood is read from the second.
+        """
+        if len(parts) < 2:
+            return None
+        p = self.intent.proba(dense, sparse)
+        talk = list(self.intent.classes).index("talk")
+        said = [c for c, row in zip(parts, p) if int(np.argmax(row)) == talk and row[talk] >= 0.5]
+        return " ".join(said) or None
 
 
 def _overlap(clause: str, about: str) -> float:

@@ -104,8 +104,10 @@ def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
 
 def _mood_words(text: str, reading: Reading) -> str:
     """The words that say how the person feels: a request or feedback describes the music, not them."""
-    if reading.intent in {"music", "feedback", "why"}:
+    if reading.intent == "why":
         return reading.about or ""  # "why start gloomy?" asks about the music; it does not say they are gloomy
+    if reading.intent in {"music", "feedback"}:
+        return reading.feeling or reading.about or ""  # "play something calm, I'm wound up": the second clause
     if reading.intent in {"yes", "no", "stop", "bye"} and len(re.findall(r"\w+", text)) <= 4:
         return ""  # "yes please" says nothing about the mood
     return text

@@ -91,3 +91,36 @@ def test_a_passage_found_with_search_guidance_may_be_cited(agent_ctx, scripted):
     assert found.id not in retrieved  # only the tool call found it
     assert f"[{found.id}]" in done.reply
     assert any(isinstance(e, OutputChecked) and e.ok for e in events)
+
+
+def test_a_music_request_makes_the_model_compose_on_that_turn(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    scripted.model.enqueue(_compose({}), "Here is something calm to start.")
+    events, done = _turn(agent_ctx, ref, "could you play me something calm?")
+    assert "compose_music" in scripted.model.tool_choices
+    assert done.music is not None and done.music["wav"]
+
+
+def test_a_runaway_reply_is_replaced_by_code_s_words(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    runaway = "I hear you. " + "Music can help you relax and feel better about the day. " * 12
+    scripted.model.enqueue(runaway)
+    events, done = _turn(agent_ctx, ref, "work was long today and I feel drained")
+    checked = [e for e in events if isinstance(e, OutputChecked) and not e.ok]
+    assert checked and any("too long" in p or "repeats" in p for p in checked[0].problems)
+    assert "Music can help you relax" not in done.reply and done.reply
+
+
+def test_html_entities_from_a_server_are_shown_as_characters(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    scripted.model.enqueue("That sounds like a long day. I&#39;m glad you came to unwind here.")
+    events, done = _turn(agent_ctx, ref, "long day at work, just want to unwind a bit")
+    assert "I'm glad you came" in done.reply and "&#39;" not in done.reply
+
+
+def test_reply_problems_reads_the_shape_of_a_reply():
+    from attune.agent.agent_step import reply_problems
+
+    assert reply_problems("That sounds hard. Would a short calm piece help?") == []
+    assert reply_problems("Breathe out slowly. Breathe out slowly.") == ["repeats a sentence"]
+    assert any("too long" in p for p in reply_problems("A calm piece. " * 3 + "x" * 700))

@@ -93,6 +93,20 @@ def test_about_is_the_persons_own_words(text, about):
     assert r.about and about in r.about and r.about in text
 
 
+@pytest.mark.parametrize("text,said,asked", [
+    ("Could you play me something calm? I'm a bit wound up after work.", "wound up", "play"),
+    ("I feel really flat today, can you put on something gentle", "flat", "put on"),
+])
+def test_a_request_keeps_what_it_says_about_the_person(text, said, asked):
+    r = read(text)
+    assert r.intent == "music"
+    assert r.feeling and said in r.feeling and asked not in r.feeling
+
+
+def test_a_one_clause_request_says_nothing_about_the_person():
+    assert read("play me something slow please").feeling is None
+
+
 @pytest.mark.parametrize("words,expected", [
     ("my dog died last month", "your dog died last month"),
     ("I was let go from my job", "you were let go from your job"),

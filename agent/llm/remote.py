@@ -37,6 +37,8 @@ def openai_model(base_url: str, model: str, api_key_env: str, timeout: float,
             kwargs.pop("prefill", None)
             if "max_new_tokens" in kwargs:
                 kwargs["max_tokens"] = kwargs.pop("max_new_tokens")
+            if "max_tokens" in kwargs:
+                kwargs["extra_body"] = {**(self.extra_body or {}), "max_tokens": kwargs["max_tokens"]}
             try:
                 yield from super()._stream(*args, **kwargs)
             except Exception as exc:  # openai raises its own connection/timeouts errors
@@ -52,9 +54,11 @@ def openai_model(base_url: str, model: str, api_key_env: str, timeout: float,
                 raise _translate(exc, base_url) from None
 
     key = os.environ.get(api_key_env) or "not-needed"  # local servers accept any key
+    # langchain-openai sends the cap as max_completion_tokens only; llama-cpp-python's server and older
+    # servers read max_tokens and otherwise generate up to the context size (seen: 118 s for one reply)
     return GuardedChatOpenAI(base_url=base_url, model=model, api_key=key, timeout=timeout,
                              max_retries=1, max_tokens=max_tokens, temperature=temperature,
-                             streaming=True)
+                             streaming=True, extra_body={"max_tokens": max_tokens})
 
 
 def _translate(exc: Exception, base_url: str) -> Exception:

@@ -51,8 +51,16 @@ class ScriptedChatModel(BaseChatModel):
     def bound_tools(self) -> list:
         return list(self._tools)
 
+    _choices: list = PrivateAttr(default_factory=list)
+
+    @property
+    def tool_choices(self) -> list:
+        """The ``tool_choice`` of each bind_tools call, in order (None: the model chooses)."""
+        return list(self._choices)
+
     def bind_tools(self, tools, **kwargs: Any) -> "ScriptedChatModel":
         self._tools = [getattr(t, "name", t) for t in tools]
+        self._choices.append(kwargs.get("tool_choice"))
         return self
 
     def _next(self, messages: list[BaseMessage], kwargs: dict) -> Any:

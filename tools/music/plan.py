@@ -208,11 +208,17 @@ class MusicPlan(BaseModel):
 
 # ---------------------------------------------------------------- helpers
 
+_MOOD_WORDS = {  # (valence side, arousal side) -> plain words; -1 low, 0 middle, 1 high
+    (-1, -1): "low and quiet", (-1, 0): "low", (-1, 1): "low and on edge",
+    (0, -1): "calm", (0, 0): "somewhere in the middle", (0, 1): "keyed up",
+    (1, -1): "content and calm", (1, 0): "bright", (1, 1): "bright and lively",
+}
+
+
 def mood_words(m: Mood) -> str:
-    """Two plain words for a mood, e.g. "low and calm"."""
-    v = "low" if m.valence < -0.25 else "bright" if m.valence > 0.25 else "neutral"
-    a = "calm" if m.arousal < -0.25 else "energised" if m.arousal > 0.25 else "steady"
-    return f"{v} and {a}"
+    """Plain words for a point of the mood plane, e.g. "low and on edge" (never "steady" for a stressed mood)."""
+    side = lambda x: -1 if x < -0.25 else 1 if x > 0.25 else 0  # noqa: E731
+    return _MOOD_WORDS[(side(m.valence), side(m.arousal))]
 
 
 def _pitch_name(midi: int) -> str:
