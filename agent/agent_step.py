@@ -66,6 +66,8 @@ def reply_problems(reply: str) -> list[str]:
         problems.append(f"too long ({len(reply)} characters, {len(sentences)} sentences)")
     if len(set(sentences)) < len(sentences):
         problems.append("repeats a sentence")
+    if re.search(r"[{}<>\[\]]", re.sub(r"\[[\w./#:-]+\]", "", reply)):  # a citation [doc#part] is fine
+        problems.append("code or markup, not words")
     return problems
 
 
@@ -87,13 +89,16 @@ def agent_reply(t, on_music) -> Iterator[Event | str]:
 
     tc = ToolContext(t.ctx, t.ref, t.state, t.profile, t.mood, t.passages)
     tools = langchain_tools(tc)
-    model = t.ctx.backend.model.bind_tools(tools)
+    base = t.ctx.backend.model
+    if getattr(base, "streaming", False):  # the reply is screened whole; and streamed tool calls from
+        base = base.model_copy(update={"streaming": False})  # llama-cpp-python repeat the name per chunk
+    model = base.bind_tools(tools)
     messages = _messages(t)
     citable = {p["id"] for p in t.passages}  # passages the reply may cite: retrieved, or found by search_guidance
     reply = None
     try:
         for round_ in range(MAX_TOOL_ROUNDS + 1):
-            answer = (_first_round(t.ctx.backend.model, tools, t) if round_ == 0 else model).invoke(messages)
+            answer = (_first_round(base, tools, t) if round_ == 0 else model).invoke(messages)
             calls = list(getattr(answer, "tool_calls", None) or [])
             if not calls:
                 reply = html.unescape(answer.content) if isinstance(answer.content, str) else ""

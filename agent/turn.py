@@ -182,6 +182,7 @@ class Turn:
     crisis_cleared: bool = False
     consent_answer: bool = False
     first: bool = False  # the session's first message
+    greeted: bool = False  # the greeting is said once, even when agent mode falls back to code's step
     revision: int = 0  # the session state's revision when read (the save refuses if it moved on)
     change_notes: list[str] = field(default_factory=list)
     reply: str = ""
@@ -216,6 +217,12 @@ def _greeting(t: Turn) -> str:
     if t.ctx.store.patient_data(t.ref.patient_id).get("sessions"):
         greeting = f"Welcome back. {greeting}"
     return greeting
+
+
+def _greet(t: Turn) -> Iterator[Event]:
+    if not t.greeted:
+        t.greeted = True
+        yield _say(t, _greeting(t))
 
 
 def _say(t: Turn, text: str) -> ReplyDelta:
@@ -289,7 +296,7 @@ def step_block(t: Turn) -> Iterator[Event]:
 
 
 def step_checkin(t: Turn) -> Iterator[Event]:
-    yield _say(t, _greeting(t))
+    yield from _greet(t)
     if len(re.findall(r"\w+", t.text)) >= 4:
         yield from _reflection(t)
     yield _say(t, _ask_consent(t) or _question(t))
@@ -324,7 +331,7 @@ def step_agent(t: Turn) -> Iterator[Event]:
     from .agent_step import agent_reply
 
     if t.first:
-        yield _say(t, _greeting(t))
+        yield from _greet(t)
     reply = None
     for item in agent_reply(t, lambda music: _took_piece(t, music)):
         if isinstance(item, str) or item is None:
@@ -333,12 +340,12 @@ def step_agent(t: Turn) -> Iterator[Event]:
             yield item
     if reply is None:
         t.fallback = True
-        if t.music:  # the piece is made; code says what it is
-            yield _say(t, _music_lead(t, t.music) + " Listen at a comfortable volume and stop it any time.")
-        else:
-            yield from STEPS[t.step](t)
-        return
-    yield _say(t, reply)
+        if not t.music:
+            yield from STEPS[t.step](t)  # code's step for this turn asks consent itself where it should
+            return
+        yield _say(t, _music_lead(t, t.music) + " Listen at a comfortable volume and stop it any time.")
+    else:
+        yield _say(t, reply)
     if consent := _ask_consent(t):
         yield _say(t, consent)
 
@@ -348,7 +355,7 @@ def step_compose(t: Turn) -> Iterator[Event]:
 
     # what does not depend on the piece reaches the page while the piece is composed and rendered
     if t.first:
-        yield _say(t, _greeting(t))
+        yield from _greet(t)
     if t.reading.about and not t.state.crisis_mode:  # they said how they are as well as what they want
         yield from _reflection(t)
     args: dict = {}  # the guided protocol follows the session's goal and the person's standing requests

@@ -124,3 +124,5 @@ def test_reply_problems_reads_the_shape_of_a_reply():
     assert reply_problems("That sounds hard. Would a short calm piece help?") == []
     assert reply_problems("Breathe out slowly. Breathe out slowly.") == ["repeats a sentence"]
     assert any("too long" in p for p in reply_problems("A calm piece. " * 3 + "x" * 700))
+    assert reply_problems('{"target": "sleep"}') == ["code or markup, not words"]  # seen from a small model
+    assert reply_problems("Familiar music can help [music-for-dementia#evenings].") == []

@@ -44,6 +44,13 @@ def openai_model(base_url: str, model: str, api_key_env: str, timeout: float,
             except Exception as exc:  # openai raises its own connection/timeouts errors
                 raise _translate(exc, base_url) from None
 
+        def _get_request_payload(self, *args: Any, **kwargs: Any) -> dict:
+            payload = super()._get_request_payload(*args, **kwargs)
+            for m in payload.get("messages", []):  # a tool-calling turn has no words: llama-cpp-python's
+                if m.get("content") is None:        # server refuses null content (HTTP 422), others take ""
+                    m["content"] = ""
+            return payload
+
         def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
             guard.check("openai")
             kwargs.pop("prefill", None)
