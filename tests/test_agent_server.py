@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui_helpers import free_port
+from tests.ui_helpers import free_port, stop_process
 
 pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is installed by `make test`")
 
@@ -54,11 +54,7 @@ def llama_server(tmp_path_factory):
         _wait_for_server(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 20)
 
 
 @pytest.mark.slow

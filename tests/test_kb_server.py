@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +12,11 @@ import httpx
 import pytest
 
 from attune.knowledge.corpus import core_corpus_dir
+from tests.ui_helpers import free_port, stop_process
 from attune.knowledge.index import KnowledgeIndex
 from attune.knowledge.retrieve import Retriever
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -30,7 +24,7 @@ def chroma_server(tmp_path: Path):
     chroma = Path(sys.executable).with_name("chroma")
     if not chroma.exists():
         pytest.fail(f"the chroma console script is missing next to {sys.executable}")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--port", str(port),
                              "--host", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
@@ -47,12 +41,7 @@ def chroma_server(tmp_path: Path):
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def test_build_and_search_against_a_chroma_server(tmp_path: Path, chroma_server: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import socket
+import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Ask a server process the test started to end; kill it if it does not."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextmanager
