@@ -239,9 +239,8 @@ def end_session(ctx: AppContext, ref: SessionRef) -> str:
 
 def _end_session(ctx: AppContext, ref: SessionRef) -> str:
     from .policy import SessionState
-    from .safety.crisis import resources_for
     # the close step's own words and memory, so that the button and a goodbye cannot drift apart
-    from .turn import close_text, remember_session
+    from .turn import close_text, goodbye_line, remember_session
 
     session = ctx.store.session(ref.session_id, ref.patient_id)
     state = SessionState.model_validate(session["state"] or {})
@@ -253,14 +252,12 @@ def _end_session(ctx: AppContext, ref: SessionRef) -> str:
     profile = ctx.profile(session["profile"])
     # an explicitly configured locale wins; otherwise the profile's (as in a turn)
     locale = ctx.settings.locale if ctx.settings.locale != "US" else profile.locale
-    resources = resources_for(locale, profile.crisis_resources or None)
-    line = f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else ""
     if state.turns:
-        mood = {"label": _mood_label(state)}
-        text = close_text(state, mood, line)
+        mood = _mood_now(state)
+        text = close_text(state, mood, goodbye_line(state, mood, locale, profile))
         remember_session(ctx, ref, state, mood)
     else:
-        text = " ".join(part for part in ("Thank you for stopping by.", line, "Take care of yourself.") if part)
+        text = "Thank you for stopping by. Take care of yourself."
     state.step = "close"
     ctx.store.append_turn(ref.session_id, ref.patient_id, "assistant", text,
                           {"action": "allow", "step": "close", "ended_by": "button"})
@@ -268,8 +265,8 @@ def _end_session(ctx: AppContext, ref: SessionRef) -> str:
     return text
 
 
-def _mood_label(state) -> str:
-    """The session's mood now in words: the tracked mood, led by a fresh self-rating (as in a turn)."""
+def _mood_now(state) -> dict:
+    """The session's mood now, label and valence: the tracked mood, led by a fresh self-rating (as in a turn)."""
     from attune.tools.mood import MoodTrack, SelfReport, fuse
 
     track = MoodTrack.from_dict(state.mood_track) if state.mood_track else MoodTrack()
@@ -279,4 +276,5 @@ def _mood_label(state) -> str:
         if values:
             report = SelfReport(**values, at=datetime.fromisoformat(r["at"]))
             break
-    return fuse(track.current(), report).label()
+    now = fuse(track.current(), report)
+    return {"label": now.label(), "valence": now.valence}

@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
@@ -30,6 +30,7 @@ from .policy import SessionState, decide
 from .reader import GOALS, Reading, read
 from .reflect import SYSTEM_TEMPLATE, reflect
 from .reply import affirmation, open_question
+from .store.turn_writes import TurnWrites
 from .text import clean_message
 
 __all__ = ["run_turn", "collect", "SYSTEM_TEMPLATE", "Turn", "STEPS", "close_text", "remember_session"]
@@ -428,12 +429,24 @@ def step_stop_music(t: Turn) -> Iterator[Event]:
 
 
 def step_close(t: Turn) -> Iterator[Event]:
+    t.reply = close_text(t.state, t.mood, goodbye_line(t.state, t.mood, t.locale, t.profile))
+    yield ReplyDelta(t.reply)
+
+
+HARD_GOODBYE_VALENCE = -0.35  # a mood this low at the end: the goodbye names where help is
+
+
+def goodbye_line(state: SessionState, mood: dict, locale: str, profile) -> str:
+    """Where help is, in a goodbye after a hard session (crisis, a flag, a low mood at the end); else nothing.
+
+    Someone who relaxed to two pieces and says goodnight is not sent off with a suicide line; the
+    page's help panel keeps the resources one click away for everyone.
+    """
     from .safety.crisis import resources_for
 
-    resources = resources_for(t.locale, t.profile.crisis_resources or None)
-    line = f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else ""
-    t.reply = close_text(t.state, t.mood, line)
-    yield ReplyDelta(t.reply)
+    hard = state.crisis_mode or bool(state.flag_reason) or mood.get("valence", 0.0) <= HARD_GOODBYE_VALENCE
+    resources = resources_for(locale, profile.crisis_resources or None) if hard else []
+    return f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else ""
 
 
 def step_feedback(t: Turn) -> Iterator[Event]:
@@ -516,7 +529,8 @@ def close_text(state: SessionState, mood: dict, resources_line: str) -> str:
     feeling = (f"; you seem to be feeling {mood['label']} now" if mood.get("label") not in
                {None, "hard to tell", "steady"} else "")
     return (f"Thank you for spending this time with me. Today {pieces}{change}{feeling}. Something to try before next time: a few minutes of slow breathing with "
-            f"a calm piece, at a comfortable volume. {resources_line} Take care of yourself.")
+            f"a calm piece, at a comfortable volume. {resources_line + ' ' if resources_line else ''}"
+            "Take care of yourself.")
 
 
 # ---------------------------------------------------------------- the pipeline
@@ -620,6 +634,7 @@ def run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
 
 def _run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]:
     started = time.perf_counter()
+    ctx = replace(ctx, store=TurnWrites(ctx.store))  # the turn's writes wait for _finish, then commit as one
     t = _load(ctx, ref, message)
     yield TurnStarted(session_id=ref.session_id, turn=t.state.turns)
     yield from _screen(t)
@@ -663,6 +678,7 @@ def _finish(t: Turn, started: float) -> Iterator[Event]:
                            "seconds": round(time.perf_counter() - started, 3)})
     ctx.store.save_session_state(ref.session_id, ref.patient_id, state.model_dump(mode="json"),
                                  flagged=bool(state.flag_reason) and not state.flag_corrected, revision=t.revision)
+    ctx.store.commit()  # the patient's message, its screening, mood, pieces, reply and state: one transaction
     mood_out = {k: t.mood[k] for k in ("valence", "arousal", "label", "confidence", "emotions")}
     yield TurnDone(reply=reply, action=t.verdict.action, mood=mood_out, music=_public_music(t.music),
                    sources=t.sources, session=ref.session_id, step=t.step, crisis=t.crisis,

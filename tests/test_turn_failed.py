@@ -61,3 +61,27 @@ def test_too_long_a_message_is_a_clear_failure_and_nothing_is_stored(ctx, sessio
     assert ctx.store.turns(session.session_id, session.patient_id) == []
     with pytest.raises(InputError):
         collect(run_turn(ctx, session, text))
+
+
+def test_a_turn_is_written_whole_or_not_at_all(ctx, session, monkeypatch):
+    """A failure at the turn's last write leaves no trace of it: no message, mood, piece, event or state."""
+    from attune.common.errors import StorageError
+
+    first = collect(run_turn(ctx, session, "hello, I've had a long day"))
+    assert first.reply
+    store, sid, pid = ctx.store, session.session_id, session.patient_id
+    before = (len(store.turns(sid, pid)), len(store.moods(pid)), len(store.pieces(pid)), len(store.events(sid, pid)),
+              store.session(sid, pid)["revision"])
+
+    def refuse(*args, **kwargs):
+        raise StorageError("the database went away")
+
+    monkeypatch.setattr(type(store), "save_session_state", refuse)
+    events = list(run_turn(ctx, session, "could you play me something calm please?"))
+    assert isinstance(events[-1], TurnFailed) and "database went away" in events[-1].message
+    monkeypatch.undo()
+    after = (len(store.turns(sid, pid)), len(store.moods(pid)), len(store.pieces(pid)), len(store.events(sid, pid)),
+             store.session(sid, pid)["revision"])
+    assert after == before
+    done = collect(run_turn(ctx, session, "could you play me something calm please?"))
+    assert done.music and len(store.turns(sid, pid)) == before[0] + 2 and len(store.pieces(pid)) == before[2] + 1

@@ -270,6 +270,16 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def test_a_goodbye_after_a_hard_session_says_where_help_is(ctx):
+    from attune.agent import service
+
+    ref = ctx.start_session("hard-ending-patient")
+    ctx.store.save_session_state(ref.session_id, ref.patient_id,
+                                 {"step": "listen_checkin", "turns": 3, "pieces": 0,
+                                  "flag_reason": "said they wanted to disappear"})
+    assert "988" in service.end_session(ctx, ref)
+
+
 def test_ending_a_session_says_goodbye_with_a_summary_and_remembers_it(ctx):
     from attune.agent import service
 
@@ -280,7 +290,7 @@ def test_ending_a_session_says_goodbye_with_a_summary_and_remembers_it(ctx):
                                  {"step": "listen_checkin", "turns": 4, "pieces": 1, "self_reports": reports})
     text = service.end_session(ctx, ref)
     assert "we listened to 1 piece" in text and "from 7 to 2" in text and "calm" in text
-    assert "988" in text  # the crisis line of the default locale, as a goodbye gives
+    assert "988" not in text  # a session that ended calmer is not sent off with a crisis line
     memory = ctx.store.patient_data(ref.patient_id)["sessions"]
     assert [m["session_id"] for m in memory] == [ref.session_id]
     assert service.end_session(ctx, ref) == text  # pressed twice: the same words, nothing more kept

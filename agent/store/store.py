@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import threading
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -161,10 +161,29 @@ class Store:
                                             session_id=session_id))
 
     def _begin(self):
+        shared = getattr(self._held, "conn", None)
+        if shared is not None:  # inside transaction(): every write joins the one open transaction
+            return nullcontext(shared)
         try:
             return self.engine.begin()
         except SQLAlchemyError as exc:  # pragma: no cover - server went away mid-run
             raise StorageError(f"The database cannot be reached: {exc}") from None
+
+    @contextmanager
+    def transaction(self):
+        """Every store call inside the block, on this thread, in one database transaction: all or nothing.
+
+        A turn commits its writes this way (``TurnWrites``). Nested blocks join the outer one.
+        """
+        if getattr(self._held, "conn", None) is not None:
+            yield
+            return
+        with self._begin() as conn:
+            self._held.conn = conn
+            try:
+                yield
+            finally:
+                self._held.conn = None
 
     # Patients --------------------------------------------------------------
     def code_hash(self, code: str) -> str:
