@@ -103,6 +103,9 @@ def agent_reply(t, on_music) -> Iterator[Event | str]:
             if not calls:
                 reply = html.unescape(answer.content) if isinstance(answer.content, str) else ""
                 break
+            if round_ == MAX_TOOL_ROUNDS:  # still calling after its rounds: code's step answers this turn
+                yield OutputChecked(ok=False, problems=[f"more than {MAX_TOOL_ROUNDS} rounds of tool calls"])
+                break
             messages.append(answer)
             for c in calls:
                 yield ToolCalled(name=c["name"], arguments=dict(c.get("args") or {}))

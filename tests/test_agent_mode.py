@@ -126,3 +126,51 @@ def test_reply_problems_reads_the_shape_of_a_reply():
     assert any("too long" in p for p in reply_problems("A calm piece. " * 3 + "x" * 700))
     assert reply_problems('{"target": "sleep"}') == ["code or markup, not words"]  # seen from a small model
     assert reply_problems("Familiar music can help [music-for-dementia#evenings].") == []
+
+
+def test_a_malformed_or_unknown_call_is_refused_with_a_sentence_the_model_reads(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    scripted.model.enqueue(
+        AIMessage(content="", tool_calls=[{"name": "compose_music", "args": {"seconds": "forever"}, "id": "m1"},
+                                          {"name": "delete_everything", "args": {}, "id": "m2"}]),
+        "Sorry, let me just listen for now. What has today been like?")
+    events, done = _turn(agent_ctx, ref, "today was a lot, I just need a moment")
+    results = [e.result for e in events if isinstance(e, ToolResult)]
+    assert "compose_music tool cannot take seconds" in results[0]["refused"]
+    assert "no tool called 'delete_everything'" in results[1]["refused"]
+    assert done.music is None and "What has today been like?" in done.reply
+
+
+def test_in_crisis_mode_the_model_cannot_make_lively_music(agent_ctx, scripted):
+    ref = agent_ctx.start_session("patient-a")
+    agent_ctx.store.save_session_state(ref.session_id, ref.patient_id,
+                                       {"step": "explore", "turns": 3, "crisis_mode": True, "consent_store": False})
+    scripted.model.enqueue(_compose({"target": "energy", "tempo_bpm": 110}),
+                           _compose({"target": "calm"}, "c2"), "Here is something slow and steady.")
+    events, done = _turn(agent_ctx, ref, "can you play me something")
+    results = [e.result for e in events if isinstance(e, ToolResult)]
+    assert "only calm" in results[0]["refused"]
+    assert done.music is not None and done.music["breaths_per_minute"] == 6.0  # calm and breathing-paced
+
+
+def test_a_model_that_keeps_calling_tools_is_stopped_and_code_answers(agent_ctx, scripted):
+    from attune.agent.agent_step import MAX_TOOL_ROUNDS
+
+    ref = agent_ctx.start_session("patient-a")
+    search = {"name": "search_guidance", "args": {"query": "music for stress", "k": 1}}
+    scripted.model.enqueue(*[AIMessage(content="", tool_calls=[{**search, "id": f"s{i}"}]) for i in range(8)])
+    events, done = _turn(agent_ctx, ref, "work has been stressful and I keep thinking about it")
+    assert len([e for e in events if isinstance(e, ToolCalled)]) == MAX_TOOL_ROUNDS
+    assert any(isinstance(e, OutputChecked) and not e.ok and "rounds of tool calls" in e.problems[0] for e in events)
+    assert done.reply and not done.reply.startswith("{")
+
+
+def test_a_model_that_times_out_falls_back_to_code_s_step(agent_ctx, scripted):
+    from attune.agent.events import Notice
+    from attune.common.errors import BackendUnreachable
+
+    ref = agent_ctx.start_session("patient-a")
+    scripted.model.enqueue(BackendUnreachable("The LLM server at http://127.0.0.1:9/v1 did not answer (APITimeoutError)."))
+    events, done = _turn(agent_ctx, ref, "could you play me something calm?")
+    assert any(isinstance(e, Notice) and "did not answer" in e.message for e in events)
+    assert done.music is not None and done.reply  # the guided step made the piece the person asked for

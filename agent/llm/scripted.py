@@ -36,7 +36,8 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "attune-scripted"
 
-    def enqueue(self, *replies: str) -> "ScriptedChatModel":
+    def enqueue(self, *replies: Any) -> "ScriptedChatModel":
+        """Replies in order: a string, an AIMessage (with tool_calls), or an exception to raise."""
         with self._lock:
             self._queue.extend(replies)
         return self
@@ -72,11 +73,15 @@ class ScriptedChatModel(BaseChatModel):
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         from langchain_core.messages import AIMessage
         reply = self._next(messages, kwargs)
+        if isinstance(reply, Exception):  # a scripted failure: a timeout, a server gone away
+            raise reply
         message = reply if isinstance(reply, AIMessage) else AIMessage(content=reply)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
         reply = self._next(messages, kwargs)
+        if isinstance(reply, Exception):
+            raise reply
         reply = reply if isinstance(reply, str) else str(reply.content)
         words = reply.split(" ")
         for i, word in enumerate(words):
