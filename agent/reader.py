@@ -60,6 +60,7 @@ GOALS: dict[str, tuple[float, float, str]] = {
 }
 CONFIDENT = 0.5  # below this intent probability, an action is asked about, not taken
 CHANGE_P = 0.5  # a dimension's direction is read when its probability passes this
+PHRASE_P = 0.75  # what the feeling is about is called a phrase (not a clause) only this surely
 Intent = Literal["music", "feedback", "yes", "no", "why", "stop", "bye", "talk"]
 _ACTIONS = {"music", "feedback", "stop", "bye"}  # intents that make something happen
 
@@ -400,7 +401,9 @@ class Reader:
             return None, None
         words = parts[best]
         kp = dict(zip(self.kind.classes, self.kind.proba(dense[best:best + 1], sparse[best])[0]))
-        return words, max(kp, key=kp.get)
+        # "about <phrase>" needs a phrase; "because <clause>" reads well for a clause and tolerably for most
+        # phrases, so a doubtful one is a clause ("my sister's in hospital": phrase 0.6, and it has a verb)
+        return words, "phrase" if kp.get("phrase", 0.0) >= PHRASE_P else "clause"
 
 
     def _feeling(self, parts: list[str], dense: np.ndarray, sparse) -> Optional[str]:

@@ -93,6 +93,14 @@ def test_about_is_the_persons_own_words(text, about):
     assert r.about and about in r.about and r.about in text
 
 
+def test_a_reason_with_a_verb_is_reflected_as_a_clause():
+    from attune.agent.reflect import reason_sentence
+
+    r = read("honestly it's been a rough week, my sister's in hospital and I drive out there every evening")
+    assert r.about and "sister" in r.about and r.about_kind == "clause"
+    assert reason_sentence("tired", r) == "It sounds like you're feeling tired because your sister's in hospital."
+
+
 @pytest.mark.parametrize("text,said,asked", [
     ("Could you play me something calm? I'm a bit wound up after work.", "wound up", "play"),
     ("I feel really flat today, can you put on something gentle", "flat", "put on"),
