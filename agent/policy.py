@@ -59,6 +59,9 @@ class Decision:
     reason: str
 
 
+SURE_YES = 0.85  # a yes this sure to "shall I make another piece?" makes one; a vaguer "ok thanks" does not
+
+
 def decide(state: SessionState, action: str, reading: Reading, *, allowed: set[str],
            explore_before_offer: int, over_time: bool = False) -> Decision:
     """The next step. Safety first, then the person's explicit wishes, then the protocol."""
@@ -90,8 +93,8 @@ def decide(state: SessionState, action: str, reading: Reading, *, allowed: set[s
             return Decision("compose", "accepted the offer of music")
         if reading.intent == "no":
             return Decision("explore", "declined music for now")
-    if state.step == "listen_checkin" and reading.intent == "yes" and music_ok:
-        return Decision("compose", "asked for another piece")
+    if state.step == "listen_checkin" and reading.intent == "yes" and reading.confidence >= SURE_YES and music_ok:
+        return Decision("compose", "asked for another piece")  # "ok thanks" (yes at 0.75) is not a request
     if state.step == "compose":
         return Decision("listen_checkin", "a piece has just been played")
     if state.step == "listen_checkin":

@@ -272,6 +272,19 @@ def second_person(words: str) -> str:
     return re.sub(r"\s+", " ", out).strip(" ,.;:!?")
 
 
+_DETERMINERS = frozenset("the a an your his her their our its this that these those some any every each no all "
+                         "my me you him them us it one two three both another".split())
+
+
+def as_noun_phrase(words: str) -> str:
+    """A phrase that can follow "about": "exam tomorrow" -> "the exam tomorrow"; "work", "your exam" unchanged."""
+    parts = words.split()
+    if len(parts) >= 2 and parts[0].lower() not in _DETERMINERS and not parts[0][:1].isdigit() \
+            and not parts[0].lower().endswith(("ing", "'s")):
+        return "the " + words  # "worrying about money", "mum's birthday" read well without it
+    return words
+
+
 # ---------------------------------------------------------------- the model
 
 DATA_VERSION = "reader-3"  # bump to rebuild every cached model after a change of features

@@ -17,7 +17,7 @@ from typing import Iterator
 
 from attune.common.errors import BackendUnreachable
 from .events import Event, Notice, OutputChecked, ReplyDelta
-from .reader import Reading, second_person
+from .reader import Reading, as_noun_phrase, second_person
 from .reply import build_messages, fallback_reflection, finish_reflection, grounded
 
 __all__ = ["reflect", "feeling_word", "reason_sentence", "SYSTEM_TEMPLATE"]
@@ -51,7 +51,7 @@ def reason_sentence(feeling: str, reading: Reading) -> str | None:
         return None
     words = words[0].lower() + words[1:] if not words[:2].isupper() else words
     if reading.about_kind == "phrase":
-        return f"It sounds like you're feeling {feeling} about {words}."
+        return f"It sounds like you're feeling {feeling} about {as_noun_phrase(words)}."
     return f"It sounds like you're feeling {feeling} because {words}."
 
 

@@ -136,11 +136,13 @@ def _pick(options: list[str], seed: str, used: list[str] | None = None) -> str:
 
 def fallback_reflection(message: str, feeling: str, turn: int, reading=None, used: list[str] | None = None) -> str:
     """A reflection written by code: the feeling word plus, when the reader found one, the person's own words."""
-    from .reader import second_person
+    from .reader import as_noun_phrase, second_person
 
     about = second_person(reading.about) if reading is not None and reading.about else None
     if about and len(about.split()) > 16:
         about = None
+    if about and reading.about_kind == "phrase":
+        about = as_noun_phrase(about)
     seed = f"{message}|{turn}"
     if about and reading.about_kind == "phrase":
         options = [

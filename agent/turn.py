@@ -496,7 +496,7 @@ def step_talk(t: Turn) -> Iterator[Event]:
         t.state.questions += 1
     elif t.step == "listen_checkin":
         tail = ("If you like, use the mood check to rate how you feel now. "
-                "Would you like another piece, or shall we talk a little?")
+                "Shall I make you another piece? We can also just talk, if you'd rather.")
         t.state.questions += 1
     elif t.step == "reflect":
         tail = _affirm(t)

@@ -244,3 +244,15 @@ def test_a_saved_clinic_profile_takes_effect_without_a_restart(ctx):
     text = ctx.profile("default").to_yaml().replace("piece_seconds: 90.0", "piece_seconds: 45.0")
     (folder / "default.yaml").write_text(text)
     assert ctx.profile("default").piece_seconds == 45
+
+
+@pytest.mark.parametrize("confidence, step", [(0.99, "compose"), (0.75, "reflect")])
+def test_only_a_clear_yes_after_a_piece_makes_another(confidence, step):
+    """ "Shall I make you another piece?" - "yes please" makes one; "ok thanks" (a yes at 0.75) does not."""
+    from attune.agent.policy import SessionState, decide
+    from attune.agent.reader import Reading
+
+    state = SessionState(step="listen_checkin", last_piece={"piece_id": "p1"})
+    reading = Reading(intent="yes", confidence=confidence, probs={"yes": confidence})
+    decision = decide(state, "allow", reading, allowed={"compose", "offer_music"}, explore_before_offer=2)
+    assert decision.step == step

@@ -93,6 +93,17 @@ def test_about_is_the_persons_own_words(text, about):
     assert r.about and about in r.about and r.about in text
 
 
+@pytest.mark.parametrize("words,expected", [
+    ("exam tomorrow", "the exam tomorrow"), ("work", "work"), ("your exam tomorrow", "your exam tomorrow"),
+    ("worrying about money", "worrying about money"), ("mum's birthday", "mum's birthday"),
+    ("two deadlines", "two deadlines"),
+])
+def test_a_phrase_after_about_reads_as_english(words, expected):
+    from attune.agent.reader import as_noun_phrase
+
+    assert as_noun_phrase(words) == expected
+
+
 def test_a_reason_with_a_verb_is_reflected_as_a_clause():
     from attune.agent.reflect import reason_sentence
 
