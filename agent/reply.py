@@ -170,10 +170,10 @@ def fallback_reflection(message: str, feeling: str, turn: int, reading=None, use
 
 
 _QUESTIONS = {
-    "low": ["What has been the hardest part of it?", "What would help, even a little, right now?",
-            "Who or what has been a comfort lately?", "What do you most need at the moment?"],
+    "low": ["What has been the hardest part of it?", "What would help, even a little?",
+            "Who or what has been a comfort lately?", "What do you most need for yourself?"],
     "tense": ["Where do you notice it most in your body?", "What tends to help you settle when it feels like this?",
-              "What is on your mind most right now?", "What would feeling calmer look like for you today?"],
+              "What is on your mind most?", "What would feeling calmer look like for you today?"],
     "good": ["What's been the best part of it?", "What helped make that happen?",
              "How would you like to carry this feeling into the rest of your day?",
              "What kind of music fits this mood for you?"],

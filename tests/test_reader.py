@@ -122,6 +122,11 @@ def test_a_request_keeps_what_it_says_about_the_person(text, said, asked):
     assert r.feeling and said in r.feeling and asked not in r.feeling
 
 
+def test_an_unsure_message_takes_the_intent_of_a_clause_that_clearly_asks():
+    r = read("I don't really know. maybe some music")  # a why at 0.44 as a whole; "maybe some music" is clear
+    assert r.intent == "music" and r.sure
+
+
 def test_a_one_clause_request_says_nothing_about_the_person():
     assert read("play me something slow please").feeling is None
 
