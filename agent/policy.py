@@ -39,6 +39,8 @@ class SessionState(BaseModel):
     music_prefs: dict = Field(default_factory=dict)  # agent.music_prefs.MusicPrefs as JSON
     consent_asked: int = 0  # how many times the notes question has been asked
     consent_turn: int = 0  # the turn whose reply last asked it (only the next message answers it)
+    pending: str | None = None  # the yes/no question the last reply asked besides consent: "music" (an
+    # offer), "another" (after a piece), or "clarify-<intent>"; None when it asked none
     used_lines: list[str] = Field(default_factory=list)  # code-worded sentences already said this session
     last_piece: dict | None = None
     pieces: int = 0
@@ -76,6 +78,12 @@ def decide(state: SessionState, action: str, reading: Reading, *, allowed: set[s
         return Decision("crisis", "crisis mode lasts until the person says they are safe")
     if reading.acts and not reading.sure:
         return Decision("clarify", f"unsure whether this was {reading.intent} (p={reading.confidence:.2f})")
+    if reading.intent == "yes" and state.pending and state.pending.startswith("clarify-"):
+        meant = state.pending.removeprefix("clarify-")  # "Would you like me to play some music now?" - "yes"
+        if meant in {"music", "feedback"} and music_ok:
+            return Decision("compose", f"confirmed: {meant}")
+        if meant in {"stop", "bye"}:
+            return Decision("stop_music" if meant == "stop" else "close", f"confirmed: {meant}")
     if reading.intent == "why":
         return Decision("why", "asked about the music or the method")
     if reading.intent == "stop":

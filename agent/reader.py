@@ -406,17 +406,20 @@ class Reader:
                 (drop if p_drop >= 0.5 else use).extend(n for n in names if n not in drop + use)
         if intent not in {"music", "feedback"}:
             changes, drop, use = {}, [], []  # "I feel so slow today" asks nothing of the music
-        about, kind = self._about(parts, all_dense[1:], all_sparse[1:])
+        about, kind = self._about(parts, all_dense[1:], all_sparse[1:], _after_contrast(text, parts))
         feeling = self._feeling(parts, clause_p) if intent != "talk" else None
         return Reading(intent=intent, confidence=round(confidence, 3), changes=changes, drop=drop, use=use,
                        goal=goal, about=about, about_kind=kind, feeling=feeling, rule=rule,
                        probs={k: round(v, 3) for k, v in probs.items()})
 
-    def _about(self, parts: list[str], dense: np.ndarray, sparse) -> tuple[Optional[str], Optional[str]]:
-        """The clause that says what the feeling is about, and whether it is a clause or a phrase."""
-        if not parts:
+    def _about(self, parts: list[str], dense: np.ndarray, sparse,
+               first: int = 0) -> tuple[Optional[str], Optional[str]]:
+        """The clause that says what the feeling is about (from clause ``first`` on), and whether it is a
+        clause or a phrase."""
+        if len(parts) <= first:
             return None, None
         p = self.about.proba(dense, sparse)[:, 1]
+        p[:first] = 0.0  # "she's ok now, but I can't unwind": the reason is never what the "but" turned from
         best = int(np.argmax(p))
         if p[best] < 0.5:
             return None, None
@@ -445,6 +448,20 @@ class Reader:
         talk = list(self.intent.classes).index("talk")
         said = [c for c, row in zip(parts, p) if int(np.argmax(row)) == talk and row[talk] >= 0.5]
         return " ".join(said) or None
+
+
+_CONTRAST = re.compile(r"\b(?:but|though|although|however|yet|pero|mais|aber|ma|mas)\b", re.IGNORECASE)
+
+
+def _after_contrast(text: str, parts: list[str]) -> int:
+    """The index of the first clause after the message's last "but" (0 when it has none)."""
+    marks = [m.start() for m in _CONTRAST.finditer(text)]
+    if not marks:
+        return 0
+    for i, part in enumerate(parts):
+        if text.find(part) > marks[-1]:
+            return i
+    return 0  # the "but" sits inside the last clause: no clause is after it
 
 
 def _overlap(clause: str, about: str) -> float:

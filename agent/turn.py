@@ -592,7 +592,9 @@ def _understand(t: Turn) -> None:
     s = t.state
     if r.goal and t.verdict.action == "allow":
         s.goal = GOALS[r.goal]
-    if s.consent_store is None and s.consent_turn == s.turns - 1 and r.intent in {"yes", "no"}:
+    # the notes question is answered by the next message, or by a later yes or no when nothing else was asked
+    if s.consent_store is None and s.consent_asked and r.intent in {"yes", "no"} and (
+            s.consent_turn == s.turns - 1 or s.pending is None):
         s.consent_store = r.intent == "yes"
         if r.probs.get("music", 0.0) + r.probs.get("feedback", 0.0) < 0.25:
             t.consent_answer = True
@@ -670,6 +672,8 @@ def _finish(t: Turn, started: float) -> Iterator[Event]:
     reply = t.reply.strip()
     yield Reply(text=reply, fallback=t.fallback)
     state.step = NEXT_STATE.get(t.step, state.step if state.step != "new" else "checkin")
+    state.pending = {"offer_music": "music", "listen_checkin": "another"}.get(t.step) or (
+        f"clarify-{t.reading.intent}" if t.step == "clarify" else None)
     if t.step == "close":
         remember_session(ctx, ref, state, t.mood)
     ctx.store.append_turn(ref.session_id, ref.patient_id, "assistant", reply,

@@ -256,3 +256,20 @@ def test_only_a_clear_yes_after_a_piece_makes_another(confidence, step):
     reading = Reading(intent="yes", confidence=confidence, probs={"yes": confidence})
     decision = decide(state, "allow", reading, allowed={"compose", "offer_music"}, explore_before_offer=2)
     assert decision.step == step
+
+
+def test_a_late_yes_answers_the_notes_question_when_nothing_else_was_asked(ctx, session):
+    collect(run_turn(ctx, session, "hi"))  # the greeting asks about keeping notes
+    collect(run_turn(ctx, session, "work has been a lot lately, my manager keeps moving deadlines"))
+    done = collect(run_turn(ctx, session, "yes, that's fine"))
+    state = ctx.store.session(session.session_id, session.patient_id)["state"]
+    assert state["consent_store"] is True and "keep our notes" in done.reply
+
+
+def test_a_yes_to_a_clarifying_question_does_what_was_asked(ctx, session):
+    collect(run_turn(ctx, session, "hi"))
+    ctx.store.save_session_state(session.session_id, session.patient_id,
+                                 {**ctx.store.session(session.session_id, session.patient_id)["state"],
+                                  "consent_store": False, "pending": "clarify-music"})
+    done = collect(run_turn(ctx, session, "yes please"))
+    assert done.step == "compose" and done.music is not None

@@ -104,6 +104,15 @@ def test_a_phrase_after_about_reads_as_english(words, expected):
     assert as_noun_phrase(words) == expected
 
 
+@pytest.mark.parametrize("text", [
+    "the scan came back clear, but I still lie awake going over it",
+    "the kids are fine but the house feels so empty since they moved out",
+])
+def test_the_reason_is_never_what_a_but_turned_away_from(text):
+    r = read(text)
+    assert r.about is None or text.find(r.about) > text.find("but")
+
+
 def test_a_reason_with_a_verb_is_reflected_as_a_clause():
     from attune.agent.reflect import reason_sentence
 
