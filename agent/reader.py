@@ -376,7 +376,8 @@ class Reader:
         intent = max(probs, key=probs.get)
         confidence = probs[intent]
         clause_p = self.intent.proba(all_dense[1:], all_sparse[1:]) if len(parts) > 1 else None
-        if confidence < CONFIDENT and clause_p is not None:
+        pooled = probs.get("music", 0.0) + probs.get("feedback", 0.0)  # a piece either way (Reading.sure)
+        if confidence < CONFIDENT and pooled < CONFIDENT and clause_p is not None:
             row = self._clear_clause(clause_p)
             if row is not None:  # the clear clause speaks for the message
                 probs = {c: float(p) for c, p in zip(self.intent.classes, row)}
@@ -434,7 +435,9 @@ class Reader:
         """The intent probabilities of a clause that clearly asks something, for an unsure message:
         "I don't really know. maybe some music" reads as a why at 0.44 whole, its second clause as music at 0.77."""
         i, j = np.unravel_index(int(np.argmax(clause_p)), clause_p.shape)
-        clear = self.intent.classes[j] != "talk" and clause_p[i, j] >= CLEAR_CLAUSE_P
+        # only a clause that asks for something with content: "por favor" or "I'd like that" read as a
+        # stop or a yes on their own, and must not speak for "Con flauta, por favor"
+        clear = self.intent.classes[j] in {"music", "feedback", "why"} and clause_p[i, j] >= CLEAR_CLAUSE_P
         return clause_p[i] if clear else None
 
     def _feeling(self, parts: list[str], p: Optional[np.ndarray]) -> Optional[str]:

@@ -136,6 +136,12 @@ def test_an_unsure_message_takes_the_intent_of_a_clause_that_clearly_asks():
     assert r.intent == "music" and r.sure
 
 
+@pytest.mark.parametrize("text", ["Add some harp, I'd love that", "Mit Harfe, bitte"])
+def test_a_polite_tail_does_not_speak_for_the_request(text):
+    r = read(text)  # "I'd love that" alone reads as a yes, "bitte" as little at all
+    assert r.intent in {"music", "feedback"} and r.sure and "harp" in r.use
+
+
 def test_a_one_clause_request_says_nothing_about_the_person():
     assert read("play me something slow please").feeling is None
 
