@@ -103,8 +103,14 @@ def _mood(ctx: AppContext, state: SessionState, text: str) -> dict[str, Any]:
             "text_valence": round(estimate.valence, 3), "text_confidence": round(estimate.confidence, 3)}
 
 
-def _mood_words(text: str, reading: Reading) -> str:
-    """The words that say how the person feels: a request or feedback describes the music, not them."""
+def _mood_words(text: str, reading: Reading, heard_a_piece: bool = True) -> str:
+    """The words that say how the person feels: a request or feedback describes the music, not them.
+
+    Before any piece there is nothing to give feedback on: a message read as feedback then ("felt like
+    rain on a window all day") is about the person, and all of it counts.
+    """
+    if reading.intent == "feedback" and not heard_a_piece:
+        return text
     if reading.intent == "why":
         return reading.about or ""  # "why start gloomy?" asks about the music; it does not say they are gloomy
     if reading.intent in {"music", "feedback"}:
@@ -641,7 +647,7 @@ def _run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]
     yield TurnStarted(session_id=ref.session_id, turn=t.state.turns)
     yield from _screen(t)
     _understand(t)
-    t.mood = _mood(ctx, t.state, _mood_words(t.text, t.reading))
+    t.mood = _mood(ctx, t.state, _mood_words(t.text, t.reading, bool(t.state.last_piece)))
     ctx.store.add_mood(ref.patient_id, ref.session_id, "fused", t.mood)
     yield MoodInferred(valence=t.mood["valence"], arousal=t.mood["arousal"], label=t.mood["label"],
                        confidence=t.mood["confidence"], emotions=t.mood["emotions"], evidence=t.mood["evidence"])

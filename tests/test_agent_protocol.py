@@ -273,3 +273,13 @@ def test_a_yes_to_a_clarifying_question_does_what_was_asked(ctx, session):
                                   "consent_store": False, "pending": "clarify-music"})
     done = collect(run_turn(ctx, session, "yes please"))
     assert done.step == "compose" and done.music is not None
+
+
+def test_before_any_piece_a_message_read_as_feedback_still_says_how_the_person_is():
+    from attune.agent.reader import Reading
+    from attune.agent.turn import _mood_words
+
+    text = "felt like rain on a window all day, nothing landed"
+    reading = Reading(intent="feedback", confidence=0.8)
+    assert _mood_words(text, reading, heard_a_piece=False) == text
+    assert _mood_words(text, reading, heard_a_piece=True) == ""  # after a piece it describes the music
