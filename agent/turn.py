@@ -590,6 +590,15 @@ def _screen(t: Turn) -> Iterator[Event]:
     t.locale = ctx.settings.locale if ctx.settings.locale != "US" else t.profile.locale
 
 
+def _also_asks_for_music(text: str, r: Reading) -> bool:
+    """ "Yes, go for it, make it upbeat": the answer to a question, and a request in one of its clauses."""
+    from .reader import clauses
+
+    if r.probs.get("music", 0.0) + r.probs.get("feedback", 0.0) >= 0.25:
+        return True
+    return any(read(c).wants_music for c in clauses(text)[1:4])
+
+
 def _understand(t: Turn) -> None:
     """Read the message; a stated goal, a consent answer and asked-for changes update the session."""
     from .music_prefs import MusicPrefs, PieceMeasures, apply_feedback
@@ -602,7 +611,7 @@ def _understand(t: Turn) -> None:
     if s.consent_store is None and s.consent_asked and r.intent in {"yes", "no"} and (
             s.consent_turn == s.turns - 1 or s.pending is None):
         s.consent_store = r.intent == "yes"
-        if r.probs.get("music", 0.0) + r.probs.get("feedback", 0.0) < 0.25:
+        if not _also_asks_for_music(t.text, r):
             t.consent_answer = True
             t.reading = Reading(intent="talk", confidence=r.confidence, about=r.about, about_kind=r.about_kind)
             return
