@@ -55,6 +55,22 @@ def reason_sentence(feeling: str, reading: Reading) -> str | None:
     return f"It sounds like you're feeling {feeling} because {words}."
 
 
+_TWO_SIDES = re.compile(r"^(?P<a>[^.!?]*?)[,;]?\s+(?:but|though|yet)\s+(?P<b>[^.!?]*)[.!?]*$", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"^(?:i|i'm|im|i've|i'd|my|we|we're|we've)\b", re.IGNORECASE)
+
+
+def two_sided_sentence(text: str) -> str | None:
+    """ "I miss her, but I'm glad we had so many years together" -> both sides, in the person's words:
+    "It sounds like you miss her, and at the same time you're glad you had so many years together." """
+    m = _TWO_SIDES.match(text.strip())
+    if not m:
+        return None
+    a, b = (m.group(k).strip(" ,;") for k in ("a", "b"))
+    if not all(_FIRST_PERSON.match(x) and 2 <= len(x.split()) <= 14 for x in (a, b)):
+        return None  # "she's ok now, but I can't unwind": one side is not about them; the reason is after the but
+    return f"It sounds like {second_person(a)}, and at the same time {second_person(b)}."
+
+
 def _against_mood(sentence: str, mood: dict) -> bool:
     """True when the model's sentence reads clearly pleasant for an unpleasant mood, or the reverse."""
     from attune.tools.mood import infer_text
@@ -73,7 +89,8 @@ def reflect(ctx, state, profile, history: list[dict], text: str, mood: dict, rea
     opening = f"It sounds like you're feeling {feeling}" if feeling else "It sounds like"
     recent = " ".join([h["content"] for h in history if h["role"] == "user"][-3:] + [text])
     # odd turns (the check-in among them) link the feeling to the person's own reason
-    sentence = reason_sentence(feeling, reading) if feeling and state.turns % 2 == 1 else None
+    sentence = two_sided_sentence(text) or (reason_sentence(feeling, reading) if feeling and state.turns % 2 == 1
+                                            else None)
     if sentence and sentence not in state.used_lines:
         state.code_worded += 1
         state.used_lines.append(sentence)

@@ -304,7 +304,10 @@ def step_block(t: Turn) -> Iterator[Event]:
 
 def step_checkin(t: Turn) -> Iterator[Event]:
     yield from _greet(t)
-    if len(re.findall(r"\w+", t.text)) >= 4:
+    # a first message that only asks something ("am I talking to a real person?") is answered by the
+    # greeting; naming a feeling the person never mentioned would not be listening
+    asks_only = t.text.rstrip().endswith("?") and not t.reading.about
+    if len(re.findall(r"\w+", t.text)) >= 4 and not asks_only:
         yield from _reflection(t)
     yield _say(t, _ask_consent(t) or _question(t))
 

@@ -283,3 +283,15 @@ def test_before_any_piece_a_message_read_as_feedback_still_says_how_the_person_i
     reading = Reading(intent="feedback", confidence=0.8)
     assert _mood_words(text, reading, heard_a_piece=False) == text
     assert _mood_words(text, reading, heard_a_piece=True) == ""  # after a piece it describes the music
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("I love my job but I'm so tired of the commute",
+     "It sounds like you love your job, and at the same time you're so tired of the commute."),
+    ("she's ok now, but I can't seem to unwind", None),  # one side is about someone else
+    ("I was exhausted but the concert was amazing", None),
+])
+def test_a_two_sided_message_is_reflected_with_both_sides_in_the_person_s_words(text, expected):
+    from attune.agent.reflect import two_sided_sentence
+
+    assert two_sided_sentence(text) == expected
