@@ -409,11 +409,29 @@ def _closer(question: str, first: str, second: str) -> bool:
     return float(a @ q) >= float(b @ q)
 
 
+_EARLIER_PIECE = re.compile(r"\b(?P<first>first)\b|\b(?P<before>previous|earlier|other|one before)\b",
+                            re.IGNORECASE)
+
+
+def _asked_piece(t: Turn) -> tuple[dict, str]:
+    """The piece a question is about: "why did the first one start so low?" names the session's first;
+    "the previous/earlier one" the one before the latest; otherwise the latest. Ordinals are a closed
+    vocabulary, so a pattern is the precise tool."""
+    latest = t.state.last_piece or {}
+    m = _EARLIER_PIECE.search(t.text)
+    if not m or t.state.pieces < 2:
+        return latest, "last"
+    made = [p for p in t.ctx.store.pieces(t.ref.patient_id) if p.get("session_id") == t.ref.session_id]
+    if len(made) < 2:
+        return latest, "last"
+    return (made[0], "first") if m.group("first") else (made[-2], "earlier")
+
+
 def step_why(t: Turn) -> Iterator[Event]:
     """A question about the music: the cited passage's sentences that answer it and what the last piece did,
     whichever answers the question more nearly first."""
     t.sources = [_source_brief(p) for p in t.passages[:2]]
-    piece = t.state.last_piece or {}
+    piece, which = _asked_piece(t)
     if t.sources:
         top = t.sources[0]
         gist = _passage_gist(top["text"], t.text, sentences=1 if piece.get("why") else 2)  # the piece says the rest
@@ -421,11 +439,12 @@ def step_why(t: Turn) -> Iterator[Event]:
         t.reply = cited
         if piece.get("why"):
             said = " ".join(piece["why"][1:3])  # where it starts and leads (iso), and its key
-            own = f"In your last piece, {said[:1].lower()}{said[1:]}"
+            own = f"In your {which} piece, {said[:1].lower()}{said[1:]}"
             t.reply = " ".join([own, cited] if _closer(t.text, own, gist) else [cited, own]) + \
                 " The full list is in the 'Why this music' notes beside it."
     elif piece.get("why"):
-        t.reply = "Here's why this music. " + " ".join(piece["why"][:3])
+        lead = "Here's why this music. " if which == "last" else f"Here's why your {which} piece sounded as it did. "
+        t.reply = lead + " ".join(piece["why"][:3])
     else:
         t.reply = ("I start from how you feel and change the music step by step toward where you'd like to be; "
                    "ask me for a piece and I'll explain each choice.")

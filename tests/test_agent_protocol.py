@@ -295,3 +295,15 @@ def test_a_two_sided_message_is_reflected_with_both_sides_in_the_person_s_words(
     from attune.agent.reflect import two_sided_sentence
 
     assert two_sided_sentence(text) == expected
+
+
+def test_a_question_about_the_first_piece_is_answered_about_the_first_piece(ctx, session):
+    first = collect(run_turn(ctx, session, "could you play me something calm please?"))
+    second = collect(run_turn(ctx, session, "lovely, but make the next one faster and brighter"))
+    assert first.music and second.music and first.music["piece_id"] != second.music["piece_id"]
+    done = collect(run_turn(ctx, session, "why did the first one start like that?"))
+    stored = {p["id"]: p for p in ctx.store.pieces(session.patient_id)}
+    first_start = stored[first.music["piece_id"]]["why"][1]
+    assert "first piece" in done.reply and first_start[1:40] in done.reply
+    latest = collect(run_turn(ctx, session, "and why does this one sound like that?"))
+    assert "first piece" not in latest.reply and ("In your last piece" in latest.reply or "this music" in latest.reply)
