@@ -68,20 +68,19 @@ class ScriptedChatModel(BaseChatModel):
         with self._lock:
             self._calls.append({"messages": [(m.type, m.content) for m in messages],
                                 "prefill": kwargs.get("prefill", "")})
-            return self._queue.popleft() if self._queue else EMPTY_QUEUE_REPLY
+            reply = self._queue.popleft() if self._queue else EMPTY_QUEUE_REPLY
+        if isinstance(reply, Exception):  # a scripted failure: a timeout, a server gone away
+            raise reply
+        return reply
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
         from langchain_core.messages import AIMessage
         reply = self._next(messages, kwargs)
-        if isinstance(reply, Exception):  # a scripted failure: a timeout, a server gone away
-            raise reply
         message = reply if isinstance(reply, AIMessage) else AIMessage(content=reply)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
         reply = self._next(messages, kwargs)
-        if isinstance(reply, Exception):
-            raise reply
         reply = reply if isinstance(reply, str) else str(reply.content)
         words = reply.split(" ")
         for i, word in enumerate(words):
