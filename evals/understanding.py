@@ -45,7 +45,7 @@ WHY_TOPICS: dict[str, tuple[str, ...]] = {
     "resonance-breathing": ("resonance-breathing", "breathing-with-music"),
     "emotion-music-cues": ("emotion-music-cues", "evidence-eerola-2013-cue-weights"),
     "music-for-sleep": ("music-for-sleep",),
-    "when-to-stop-listening": ("when-to-stop-listening",),
+    "when-to-stop-listening": ("when-to-stop-listening", "when-music-is-not-enough"),
     "evidence": ("evidence-aalbers-2017-cochrane-depression", "evidence-kuhlmann-2018-perioperative",
                  "evidence-lucid-rct", "evidence-bernardi-2006-tempo-physiology", "evidence-eerola-2013-cue-weights",
                  "what-attune-is"),
