@@ -72,7 +72,7 @@ class Example(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1)
-    lang: Literal["en", "es", "fr", "de", "it", "pt"]
+    lang: Literal["en", "es", "fr", "de", "it", "pt", "nl", "pl"]
     intent: Intent
     tempo: int = Field(0, ge=-1, le=1)
     energy: int = Field(0, ge=-1, le=1)

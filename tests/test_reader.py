@@ -184,7 +184,7 @@ def test_override_rules_match_their_examples(rule, text, matches):
 def test_training_data_is_large_varied_and_valid():
     rows = load_examples()  # validates every line (an 'about' must be words of the text)
     assert len(rows) >= 4000
-    assert len({r.lang for r in rows}) == 6
+    assert len({r.lang for r in rows}) >= 6
     for intent in ("music", "feedback", "yes", "no", "why", "stop", "bye", "talk"):
         assert sum(r.intent == intent for r in rows) >= 150, intent
 
