@@ -191,6 +191,25 @@ def _coerce(message: object) -> str:
     return message
 
 
+_CLAUSE_CUT = re.compile(r"(?<=[.!?;,\u2026])\s+|\s*\n+\s*|\s+(?=(?:and|but|so|after|since|because|now|then)\s)",
+                         re.IGNORECASE)
+MIN_CLAUSE_WORDS = 4  # shorter fragments ("and keep going", "feeling very virtuous") read as despair
+MAX_CLAUSES = 8
+CLAUSE_MEANS = 0.80  # stricter than a whole message's thresholds: a fragment reads less surely (the team's
+CLAUSE_DESPAIR = 0.90  # sets 1-10: at 0.70 / 0.80 with 3-word clauses, one more false positive per set)
+
+
+@lru_cache(maxsize=4096)
+def _clauses(message: str) -> tuple[str, ...]:
+    """Prepared clauses of a short message with two or more of them: where a loss and a means question share
+    one message ("after losing the farm I keep wondering how deep the quarry pond is"), read whole the two
+    dilute each other (distress 0.02, means 0.50), read a clause at a time each is plain."""
+    if len(message) > 600:
+        return ()
+    parts = [p.strip() for p in _CLAUSE_CUT.split(message.strip()) if p and len(p.split()) >= MIN_CLAUSE_WORDS]
+    return tuple(prepare(p) for p in parts) if 2 <= len(parts) <= MAX_CLAUSES else ()
+
+
 def _risk_windows(a: _Analysis) -> list[str]:
     """What the risk-parts layer reads: the whole message, and its sentences only when it is long
     (a fragment of a short message, "not my heart will go on", reads as something it is not)."""
@@ -393,6 +412,10 @@ class InputGuard:
                     action, score, level = "crisis", min(1.0, 0.5 * (r_now.means + despair)), 3
                     add("suicide_self_harm")
                     reasons.append("risk.means_with_despair")
+                elif (split := _means_and_despair(parts, _clauses(message), despair, rt)) is not None:
+                    action, score, level = "crisis", split, 3
+                    add("suicide_self_harm")
+                    reasons.append("risk.means_with_despair_in_clauses")
             if action != "crisis":
                 if r_now.lethal >= rt.lethal and (injection or not block_hits):
                     # a method question framed as coursework or fiction is a method request, not an injection
@@ -477,6 +500,21 @@ class InputGuard:
 
 
 _default: InputGuard | None = None
+
+
+def _means_and_despair(parts: RiskReader, clauses: tuple[str, ...], despair_before: float,
+                       rt: RiskThresholds) -> float | None:
+    """The score when one clause asks about a means and another clause (or a recent message) despairs."""
+    if not clauses:
+        return None
+    read = parts.read(list(clauses))
+    for i, r in enumerate(read):
+        if r.means < max(rt.means, CLAUSE_MEANS) or r.lethal + r.fact < r.distress + r.risk:
+            continue
+        others = max([despair_before] + [o.despair for j, o in enumerate(read) if j != i])
+        if others >= max(rt.despair, CLAUSE_DESPAIR):
+            return min(1.0, 0.5 * (r.means + others))
+    return None
 
 
 def screen_input(message: str, conversation: Sequence[str] = ()) -> ScreenResult:

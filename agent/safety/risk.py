@@ -77,17 +77,22 @@ class RiskThresholds:
     privacy: float = 0.85  # asking for another person's data
 
 
+def data_files(head: str) -> list[Path]:
+    """One head's dataset: ``<head>.jsonl`` and any ``<head>_<part>.jsonl`` written later."""
+    return [DATA_DIR / f"{head}.jsonl"] + sorted(DATA_DIR.glob(f"{head}_*.jsonl"))
+
+
 def load_rows(head: str) -> list[tuple[str, str]]:
     """(text, label) of one head's dataset; an unknown label fails loudly (a typo must not drop rows)."""
-    path = DATA_DIR / f"{'means' if head == 'means' else head}.jsonl"
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        if item["label"] not in HEADS[head]:
-            raise ValueError(f"{path.name}:{n}: unknown label {item['label']!r} (expected one of {HEADS[head]})")
-        rows.append((item["text"], item["label"]))
+    for path in data_files(head):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if item["label"] not in HEADS[head]:
+                raise ValueError(f"{path.name}:{n}: unknown label {item['label']!r} (expected one of {HEADS[head]})")
+            rows.append((item["text"], item["label"]))
     return rows
 
 
@@ -199,6 +204,6 @@ def risk_reader() -> RiskReader:
             if _reader is None:
                 from attune.knowledge.embedding import cached_fit
 
-                key = DATA_VERSION + "".join((DATA_DIR / f"{h}.jsonl").read_text(encoding="utf-8") for h in HEADS)
+                key = DATA_VERSION + "".join(p.read_text(encoding="utf-8") for h in HEADS for p in data_files(h))
                 _reader = cached_fit("safety-risk", key, RiskReader)
     return _reader
