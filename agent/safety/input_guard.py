@@ -72,7 +72,7 @@ _RISK_WORDS = frozenset(
 class Thresholds:
     """Probabilities above which the learned layer acts on its own."""
 
-    crisis: float = 0.85  # 0.80 before the third exemplar file; see the note of 2026-12-01
+    crisis: float = 0.89  # 0.85 before the exemplars of 2026-12-07 (0.80 before the third exemplar file, 2026-12-01)
     crisis_agree: int = 2  # of the nearest exemplars that must be crisis for a p(crisis) call ...
     crisis_sure: float = 0.97  # ... unless p(crisis) is at least this
     harmful: float = 0.91  # 0.90 before the 340 crisis exemplars of 2026-12-03 (0.85 before the character n-grams)
