@@ -59,7 +59,7 @@ GOALS: dict[str, tuple[float, float, str]] = {
     "comfort": (0.35, -0.35, "a little more at ease"),
 }
 CONFIDENT = 0.5  # below this intent probability, an action is asked about, not taken
-CHANGE_P = 0.5  # a dimension's direction is read when its probability passes this
+CHANGE_P = 0.55  # a dimension's direction is read when its probability passes this (0.5 read "a bit loud for me, turn it down" as less energy too, at 0.53)
 CLEAR_CLAUSE_P = 0.7  # an unsure message takes the intent of a clause this clear
 PHRASE_P = 0.75  # what the feeling is about is called a phrase (not a clause) only this surely
 Intent = Literal["music", "feedback", "yes", "no", "why", "stop", "bye", "talk"]
@@ -408,7 +408,7 @@ class Reader:
         if intent not in {"music", "feedback"}:
             changes, drop, use = {}, [], []  # "I feel so slow today" asks nothing of the music
         about, kind = self._about(parts, all_dense[1:], all_sparse[1:], _after_contrast(text, parts))
-        feeling = self._feeling(parts, clause_p) if intent != "talk" else None
+        feeling = self._feeling(parts, clause_p, intent) if intent != "talk" else None
         return Reading(intent=intent, confidence=round(confidence, 3), changes=changes, drop=drop, use=use,
                        goal=goal, about=about, about_kind=kind, feeling=feeling, rule=rule,
                        probs={k: round(v, 3) for k, v in probs.items()})
@@ -440,16 +440,24 @@ class Reader:
         clear = self.intent.classes[j] in {"music", "feedback", "why"} and clause_p[i, j] >= CLEAR_CLAUSE_P
         return clause_p[i] if clear else None
 
-    def _feeling(self, parts: list[str], p: Optional[np.ndarray]) -> Optional[str]:
+    def _feeling(self, parts: list[str], p: Optional[np.ndarray], intent: str = "music") -> Optional[str]:
         """The clauses of a many-clause message that talk about the person, not ask for something.
 
         "Play me something calm? I'm a bit wound up after work." asks for music in one clause and
-        says how they are in the other: the mood is read from the second.
+        says how they are in the other: the mood is read from the second. In a request, every clause
+        but the asking ones counts: a situation ("didn't get the flat", "I GOT THE PART in the musical")
+        reads to the clause model as anything from feedback to stop, and is still how the person is.
+        In feedback, only clauses that read as talk count: the others describe the piece.
         """
         if p is None:
             return None
-        talk = list(self.intent.classes).index("talk")
-        said = [c for c, row in zip(parts, p) if int(np.argmax(row)) == talk and row[talk] >= 0.5]
+        classes = list(self.intent.classes)
+        talk = classes.index("talk")
+        if intent == "music":
+            music = classes.index("music")
+            said = [c for c, row in zip(parts, p) if row[music] < 0.5]
+        else:
+            said = [c for c, row in zip(parts, p) if int(np.argmax(row)) == talk and row[talk] >= 0.5]
         return " ".join(said) or None
 
 
