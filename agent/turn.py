@@ -140,7 +140,11 @@ def _retrieve(ctx: AppContext, t: "Turn") -> list[dict]:
 
 def _source_brief(p: dict) -> dict:
     return {"id": p["id"], "title": p["title"], "source": p.get("source", ""), "text": p["text"],
-            "score": p.get("score")}
+            "score": p.get("score"), "topics": list(p.get("topics") or [])}
+
+
+#: guidance on how a piece is built: a question answered from it is about the piece too
+_PIECE_TOPICS = frozenset({"composition", "music-cues", "iso-principle", "session-design"})
 
 
 _BLOCK_TEXT = {
@@ -434,14 +438,18 @@ def step_why(t: Turn) -> Iterator[Event]:
     piece, which = _asked_piece(t)
     if t.sources:
         top = t.sources[0]
-        gist = _passage_gist(top["text"], t.text, sentences=1 if piece.get("why") else 2)  # the piece says the rest
+        said = " ".join(piece.get("why", [])[1:3])  # where the piece starts and leads (iso), and its key
+        own = f"In your {which} piece, {said[:1].lower()}{said[1:]}" if said else ""
+        gist = _passage_gist(top["text"], t.text, sentences=2)
+        # the piece is told when the guidance is about how pieces are built, or when the piece answers the
+        # question at least as nearly: "is music enough or should I talk to someone?" is not about its key
+        about_piece = bool(own) and (bool(_PIECE_TOPICS & set(top["topics"])) or _closer(t.text, own, gist))
+        if about_piece:
+            gist = _passage_gist(top["text"], t.text, sentences=1)  # the piece says the rest
         cited = f"{gist} (Guidance: {top['title']} [{top['id']}].)"
         t.reply = cited
-        if piece.get("why"):
-            said = " ".join(piece["why"][1:3])  # where it starts and leads (iso), and its key
-            own = f"In your {which} piece, {said[:1].lower()}{said[1:]}"
-            t.reply = " ".join([own, cited] if _closer(t.text, own, gist) else [cited, own]) + \
-                " The full list is in the 'Why this music' notes beside it."
+        if about_piece:
+            t.reply = f"{own} {cited} The full list is in the 'Why this music' notes beside it."
     elif piece.get("why"):
         lead = "Here's why this music. " if which == "last" else f"Here's why your {which} piece sounded as it did. "
         t.reply = lead + " ".join(piece["why"][:3])
