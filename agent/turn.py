@@ -557,12 +557,18 @@ NEXT_STATE = {"checkin": "checkin", "explore": "explore", "offer_music": "offer_
               "feedback": "listen_checkin"}
 
 
+CLOSE_FEELING_MIN = 0.3  # valence or arousal at least this far from neutral for the closing to name a feeling
+
+
 def close_text(state: SessionState, mood: dict, resources_line: str) -> str:
     pieces = f"we listened to {state.pieces} piece{'s' if state.pieces != 1 else ''}" if state.pieces else \
         "we talked without music this time"
     suds = [r.get("suds") for r in state.self_reports if r.get("suds") is not None]
     change = f", and your distress rating went from {suds[0]:g} to {suds[-1]:g}" if len(suds) >= 2 else ""
-    feeling = (f"; you seem to be feeling {mood['label']} now" if mood.get("label") not in
+    # a feeling is named only when the mood reads clearly: a last "thanks, that's me for today" read faintly
+    # positive (0.15, -0.28), and "you seem to be feeling positive now" told the person something they never said
+    clear = max(abs(mood.get("valence") or 0.0), abs(mood.get("arousal") or 0.0)) >= CLOSE_FEELING_MIN
+    feeling = (f"; you seem to be feeling {mood['label']} now" if clear and mood.get("label") not in
                {None, "hard to tell", "steady"} else "")
     return (f"Thank you for spending this time with me. Today {pieces}{change}{feeling}. Something to try before next time: a few minutes of slow breathing with "
             f"a calm piece, at a comfortable volume. {resources_line + ' ' if resources_line else ''}"

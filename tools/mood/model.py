@@ -149,7 +149,10 @@ class MoodEstimate(BaseModel):
         if self.arousal < 0.2:
             words["joy"] = "positive"  # pleasant but not lively: "upbeat" would overstate it
         word = words[first]
-        if second != "neutral" and p2 >= 0.5 * p1 and words[second] != word:
+        # near neutral no side is chosen, and two feelings from opposite sides read as a contradiction
+        # ("low and positive"): the first alone is named
+        opposite = (first in _SIDE_POSITIVE) != (second in _SIDE_POSITIVE)
+        if second != "neutral" and p2 >= 0.5 * p1 and words[second] != word and not opposite:
             pair = sorted([first, second], key=_PAIR_ORDER.index)  # "low and tired", never "tired and low"
             return f"{words[pair[0]]} and {words[pair[1]]}"
         return word
