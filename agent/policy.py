@@ -76,7 +76,8 @@ def decide(state: SessionState, action: str, reading: Reading, *, allowed: set[s
         if reading.wants_music and music_ok:
             return Decision("compose", "calming, breathing-paced music while in crisis mode")
         return Decision("crisis", "crisis mode lasts until the person says they are safe")
-    if reading.acts and not reading.sure:
+    # with no piece yet there is nothing to give feedback on: an unsure "feedback" reading is not asked about
+    if reading.acts and not reading.sure and not (reading.intent == "feedback" and not state.last_piece):
         return Decision("clarify", f"unsure whether this was {reading.intent} (p={reading.confidence:.2f})")
     if reading.intent == "yes" and state.pending and state.pending.startswith("clarify-"):
         meant = state.pending.removeprefix("clarify-")  # "Would you like me to play some music now?" - "yes"

@@ -307,3 +307,17 @@ def test_a_question_about_the_first_piece_is_answered_about_the_first_piece(ctx,
     assert "first piece" in done.reply and first_start[1:40] in done.reply
     latest = collect(run_turn(ctx, session, "and why does this one sound like that?"))
     assert "first piece" not in latest.reply and ("In your last piece" in latest.reply or "this music" in latest.reply)
+
+
+def test_an_unsure_feedback_reading_before_any_piece_is_not_asked_about():
+    """With no piece yet there is nothing to change: "hello there" had read as feedback at 0.41 and the
+    person was asked whether they wanted a change to the music."""
+    from attune.agent.policy import SessionState, decide
+    from attune.agent.reader import Reading
+
+    reading = Reading(intent="feedback", confidence=0.41, probs={"feedback": 0.41, "talk": 0.33})
+    first = decide(SessionState(), "allow", reading, allowed={"compose", "offer_music"}, explore_before_offer=2)
+    assert first.step == "checkin"
+    after = decide(SessionState(step="listen_checkin", last_piece={"piece_id": "p1"}), "allow", reading,
+                   allowed={"compose", "offer_music"}, explore_before_offer=2)
+    assert after.step == "clarify"
