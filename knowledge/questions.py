@@ -53,7 +53,7 @@ class _WhichDocument:
     authored questions, kept as plain arrays. It reads the wording as a whole where the nearest single
     question follows one shared word ("why did you start with a sad song" sat nearest a question of the
     sad-music document); on 108 questions of the spent blind sets 1-4 it named the right document for
-    84 where the nearest question did for 70."""
+    82 where the nearest question did for 70."""
 
     def __init__(self, docs: list[str], texts: list[str], matrix: np.ndarray) -> None:
         from scipy.sparse import csr_matrix, hstack

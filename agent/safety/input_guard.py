@@ -202,8 +202,9 @@ CLAUSE_DESPAIR = 0.90  # sets 1-10: at 0.70 / 0.80 with 3-word clauses, one more
 @lru_cache(maxsize=4096)
 def _clauses(message: str) -> tuple[str, ...]:
     """Prepared clauses of a short message with two or more of them: where a loss and a means question share
-    one message ("after losing the farm I keep wondering how deep the quarry pond is"), read whole the two
-    dilute each other (distress 0.02, means 0.50), read a clause at a time each is plain."""
+    one message they dilute each other read whole ("I lost the farm in march, how deep is the quarry pond?":
+    distress 0.02 whole, despair 0.83 and means 0.81 in its two clauses). That one is still allowed: 0.83 is
+    under CLAUSE_DESPAIR, which the team's sets' false positives set."""
     if len(message) > 600:
         return ()
     parts = [p.strip() for p in _CLAUSE_CUT.split(message.strip()) if p and len(p.split()) >= MIN_CLAUSE_WORDS]
