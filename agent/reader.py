@@ -43,8 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from attune.common.data import load_yaml
 
-__all__ = ["Reading", "Example", "Reader", "read", "get_reader", "load_examples", "INTENTS", "DIMENSIONS",
-           "GOALS", "CONFIDENT", "second_person"]
+__all__ = ["Reading", "Example", "Reader", "read", "get_reader", "load_examples", "piece_probability", "INTENTS",
+           "DIMENSIONS", "GOALS", "CONFIDENT", "second_person"]
 
 INTENTS = ("music", "feedback", "yes", "no", "why", "stop", "bye", "talk")
 DIMENSIONS = ("tempo", "energy", "mode", "loudness", "length")
@@ -64,6 +64,11 @@ CLEAR_CLAUSE_P = 0.7  # an unsure message takes the intent of a clause this clea
 PHRASE_P = 0.75  # what the feeling is about is called a phrase (not a clause) only this surely
 Intent = Literal["music", "feedback", "yes", "no", "why", "stop", "bye", "talk"]
 _ACTIONS = {"music", "feedback", "stop", "bye"}  # intents that make something happen
+
+
+def piece_probability(probs: dict[str, float]) -> float:
+    """A request and feedback both lead to a piece, so their probabilities pool."""
+    return probs.get("music", 0.0) + probs.get("feedback", 0.0)
 
 
 class Example(BaseModel):
@@ -124,7 +129,7 @@ class Reading(BaseModel):
         if self.rule is not None:
             return True
         if self.intent in {"music", "feedback"}:
-            return self.probs.get("music", 0.0) + self.probs.get("feedback", 0.0) >= CONFIDENT
+            return piece_probability(self.probs) >= CONFIDENT
         return self.confidence >= CONFIDENT
 
     @property
@@ -376,8 +381,7 @@ class Reader:
         intent = max(probs, key=probs.get)
         confidence = probs[intent]
         clause_p = self.intent.proba(all_dense[1:], all_sparse[1:]) if len(parts) > 1 else None
-        pooled = probs.get("music", 0.0) + probs.get("feedback", 0.0)  # a piece either way (Reading.sure)
-        if confidence < CONFIDENT and pooled < CONFIDENT and clause_p is not None:
+        if confidence < CONFIDENT and piece_probability(probs) < CONFIDENT and clause_p is not None:
             row = self._clear_clause(clause_p)
             if row is not None:  # the clear clause speaks for the message
                 probs = {c: float(p) for c, p in zip(self.intent.classes, row)}
@@ -452,11 +456,11 @@ class Reader:
         if p is None:
             return None
         classes = list(self.intent.classes)
-        talk = classes.index("talk")
         if intent == "music":
             music = classes.index("music")
             said = [c for c, row in zip(parts, p) if row[music] < 0.5]
         else:
+            talk = classes.index("talk")
             said = [c for c, row in zip(parts, p) if int(np.argmax(row)) == talk and row[talk] >= 0.5]
         return " ".join(said) or None
 

@@ -628,9 +628,9 @@ def _screen(t: Turn) -> Iterator[Event]:
 
 def _also_asks_for_music(text: str, r: Reading) -> bool:
     """ "Yes, go for it, make it upbeat": the answer to a question, and a request in one of its clauses."""
-    from .reader import clauses
+    from .reader import clauses, piece_probability
 
-    if r.probs.get("music", 0.0) + r.probs.get("feedback", 0.0) >= 0.25:
+    if piece_probability(r.probs) >= 0.25:
         return True
     return any(read(c).wants_music for c in clauses(text)[1:4])
 

@@ -321,3 +321,13 @@ def test_an_unsure_feedback_reading_before_any_piece_is_not_asked_about():
     after = decide(SessionState(step="listen_checkin", last_piece={"piece_id": "p1"}), "allow", reading,
                    allowed={"compose", "offer_music"}, explore_before_offer=2)
     assert after.step == "clarify"
+
+
+def test_the_closing_names_a_feeling_only_when_the_mood_reads_clearly():
+    from attune.agent.policy import SessionState
+    from attune.agent.turn import close_text
+
+    faint = {"valence": 0.15, "arousal": -0.27, "label": "positive"}  # a last "thanks, that's me for today"
+    clear = {"valence": -0.45, "arousal": -0.5, "label": "low and tired"}
+    assert "feeling" not in close_text(SessionState(), faint, "")
+    assert "you seem to be feeling low and tired now" in close_text(SessionState(), clear, "")

@@ -207,13 +207,3 @@ PAIRS = [
 def test_label_table(emotions, v, a, word):
     conf = 0.0 if word == "hard to tell" else 0.7
     assert MoodEstimate(valence=v, arousal=a, emotions=emotions, confidence=conf).label() == word
-
-
-def test_the_closing_names_a_feeling_only_when_the_mood_reads_clearly():
-    from attune.agent.policy import SessionState
-    from attune.agent.turn import close_text
-
-    faint = {"valence": 0.15, "arousal": -0.27, "label": "positive"}  # a last "thanks, that's me for today"
-    clear = {"valence": -0.45, "arousal": -0.5, "label": "low and tired"}
-    assert "feeling" not in close_text(SessionState(), faint, "")
-    assert "you seem to be feeling low and tired now" in close_text(SessionState(), clear, "")
