@@ -76,6 +76,9 @@ class Thresholds:
     crisis_agree: int = 2  # of the nearest exemplars that must be crisis for a p(crisis) call ...
     crisis_sure: float = 0.97  # ... unless p(crisis) is at least this
     harmful: float = 0.91  # 0.90 before the 340 crisis exemplars of 2026-12-03 (0.85 before the character n-grams)
+    # ... or all the nearest exemplars are harmful requests and the classifier leans that way
+    harmful_vote_p: float = 0.75
+    harmful_vote_neighbours: int = 5  # of learned.NEIGHBOURS
     injection: float = 0.75
     out_of_scope: float = 0.85
     context_crisis: float = 0.82  # joined recent turns with a signal now; 0.75 before the crisis exemplars of 2026-12-03
@@ -387,7 +390,9 @@ class InputGuard:
             reasons.append("learned.crisis" if confident else "learned.neighbour_vote" if vote
                            else "context.warning_sign" if warning else "learned.near_exemplar")
             score = p_crisis
-        elif not injection and p_context >= t.context_crisis:
+        elif not injection and p_context >= t.context_crisis and not now.safe_statement:
+            # (the joined reading is the earlier messages' as much as this one's: "no no, I'm fine, I only
+            # meant goodbye for today" after a "Goodbye." is the person saying they are safe, as above)
             action = "crisis"
             add("suicide_self_harm")
             level = 1
@@ -438,10 +443,16 @@ class InputGuard:
         elif action == "allow" and pred and not innocent_height:  # (a risk-layer block is not "allow")
             best = {label: max(p.p(label) for p in pred) for label in ("harmful", "injection", "out_of_scope")}
             near = max(pred, key=lambda p: max(best.values()))
+            voted = [p for p in pred if p.p("harmful") >= t.harmful_vote_p and p.nearest_label == "harmful"
+                     and sum(x == "harmful" for x in p.neighbour_labels) >= t.harmful_vote_neighbours]
             if best["harmful"] >= t.harmful:
                 action, score = "block", best["harmful"]
                 add(near.nearest_sub if near.nearest_label == "harmful" else "method_request")
                 reasons.append("learned.harmful")
+            elif voted:
+                action, score = "block", voted[0].p("harmful")
+                add(voted[0].nearest_sub)
+                reasons.append("learned.harmful_vote")
             elif best["injection"] >= t.injection:
                 action, score = "block", best["injection"]
                 add("prompt_injection")

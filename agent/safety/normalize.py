@@ -3,13 +3,15 @@
 Two views come out of ``normalise``:
 
 * ``light``: NFKC, zero-width characters removed, Cyrillic/Greek look-alikes
-  mapped to Latin, case folded. Punctuation is kept, so chat-template tokens
+  mapped to Latin inside words that mix them with Latin letters, case folded. Punctuation is kept, so chat-template tokens
   (``<|im_start|>``) and citation brackets can still be seen.
 * ``text``: ``light`` plus accents stripped, apostrophes dropped ("i'm" ->
   "im"), leetspeak undone inside words ("k1ll" -> "kill"), spaced-out letters
   joined ("k i l l" -> "kill"), letter runs shortened ("diiiie" -> "die"), a
   few emoji named, punctuation turned into spaces, and likely typos of a short
   list of risk words corrected by edit distance ("suicde" -> "suicide").
+  Letters of every script are kept (a message in Russian, Arabic, Hindi or
+  Chinese was once reduced to nothing here, and so screened as empty).
 
 What it leaves out: spelling correction of ordinary words, and translation.
 Slang and euphemism ("kms", "unalive") are matched by the phrase rules, not
@@ -32,8 +34,10 @@ _ZERO_WIDTH = dict.fromkeys(
 )
 
 # Look-alike letters that NFKC leaves alone (a small confusables map:
-# Cyrillic and Greek letters that render like Latin ones).
-_CONFUSABLES = str.maketrans({
+# Cyrillic and Greek letters that render like Latin ones). They are mapped only inside
+# a word that also has a Latin letter ("kіll" with a Cyrillic і): a word written wholly
+# in Cyrillic or Greek is a word of that language and stays as written.
+_LOOKALIKES = str.maketrans({
     # Cyrillic lower
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
     "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
@@ -47,6 +51,8 @@ _CONFUSABLES = str.maketrans({
     "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ς": "s", "σ": "o", "μ": "u",
     "Α": "a", "Β": "b", "Ε": "e", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n",
     "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x", "Ζ": "z",
+})
+_ALWAYS = str.maketrans({
     # Latin oddities
     "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ß": "ss", "æ": "ae", "œ": "oe",
     # quotes
@@ -73,7 +79,10 @@ _SPACED_SPLIT = {
     "selfharm": "self harm", "cutmyself": "cut myself",
 }
 _REPEATS = re.compile(r"([a-z])\1{2,}")
-_NON_WORD = re.compile(r"[^a-z0-9%]+")
+# not part of a word: anything but letters and digits of any script, their combining marks (Devanagari,
+# Bengali, Tamil... vowel signs; Arabic and Hebrew vowels; Thai) and "%"; the underscore too
+_NON_WORD = re.compile(r"(?:[^\w%\u0300-\u036f\u0483-\u0487\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+                       r"\u06d6-\u06ed\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u3099\u309a]|_)+")
 _WORD5 = re.compile(r"\b[a-z]{5,13}\b")
 
 # Risk words whose typos we correct. Short words (kill, die, pills) are left to
@@ -159,11 +168,34 @@ def _join_spaced(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+# a run of letters of any script (digits and the underscore are not letters)
+_LETTERS = re.compile(r"[^\W\d_]+")
+_ASCII_LETTER = re.compile(r"[a-zA-Z]")
+_LOOKALIKE = re.compile("[" + "".join(re.escape(chr(c)) for c in _LOOKALIKES) + "]")
+# combining marks after a Latin letter, once decomposed: "é" -> "e" + U+0301
+_LATIN_MARKS = re.compile(r"(?<=[a-zA-Z])[\u0300-\u036f]+")
+
+
+def _unmask_lookalikes(text: str) -> str:
+    """Look-alike letters mapped to Latin inside words that mix them with Latin letters."""
+    if text.isascii() or not _ASCII_LETTER.search(text) or not _LOOKALIKE.search(text):
+        return text  # (C-speed checks: a megabyte of Russian never reaches the word loop)
+
+    def one(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word.isascii() or not any("a" <= ch.lower() <= "z" for ch in word):
+            return word
+        return word.translate(_LOOKALIKES)
+
+    return _LETTERS.sub(one, text)
+
+
 def _strip_accents(text: str) -> str:
-    if text.isascii():  # nothing to strip (a C check; the loop below took 0.4 s of a megabyte)
+    """Accents off Latin letters ("é" -> "e"); the marks of other scripts (Devanagari vowel signs, Arabic
+    vowels, Cyrillic "й") are part of their letters and stay."""
+    if text.isascii():  # nothing to strip (a C check)
         return text
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text)))
 
 
 _LANG_WORDS = {
@@ -187,7 +219,7 @@ def detect_language(text: str) -> str:
 def normalise(message: str) -> Normalised:
     """Both views of ``message``; linear in its length (fine for a megabyte)."""
     text = unicodedata.normalize("NFKC", message).translate(_ZERO_WIDTH)
-    text = text.translate(_CONFUSABLES)
+    text = _unmask_lookalikes(text.translate(_ALWAYS))
     text = _EMOJI_RE.sub(lambda m: _EMOJI_WORDS[m.group(0)], text)
     light = text.casefold()
     text = _strip_accents(light).replace("'", "")

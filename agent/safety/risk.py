@@ -204,6 +204,10 @@ def risk_reader() -> RiskReader:
             if _reader is None:
                 from attune.knowledge.embedding import cached_fit
 
-                key = DATA_VERSION + "".join(p.read_text(encoding="utf-8") for h in HEADS for p in data_files(h))
+                from .learned import _preparing_code_digest
+
+                # the heads read prepared text, so a change of normalising or masking refits them too
+                key = (DATA_VERSION + _preparing_code_digest()
+                       + "".join(p.read_text(encoding="utf-8") for h in HEADS for p in data_files(h)))
                 _reader = cached_fit("safety-risk", key, RiskReader)
     return _reader
