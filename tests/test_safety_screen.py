@@ -222,6 +222,10 @@ def test_cli_stdin_lines_with_bad_bytes() -> None:
     ("Сегодня хорошая погода, включи что-нибудь весёлое", "allow"),
     ("今天天气很好，放点音乐吧", "allow"),
     ("مرحبا، هل يمكنك تشغيل موسيقى هادئة؟", "allow"),
+    ("Я устал от всего и хочу умереть", "crisis"),  # the ru, uk and ar rule folders (2026-12-07)
+    ("Мені набридло жити, не бачу сенсу", "crisis"),
+    ("والله تعبت من الحياة ونفسي أموت", "crisis"),
+    ("Я умираю со смеху от этого видео", "allow"),
 ])
 def test_messages_in_other_scripts_are_read(guard: InputGuard, text: str, action: str) -> None:
     """A message in Cyrillic, Greek, Chinese or Arabic script is read, not reduced to nothing (our wordings)."""
