@@ -226,6 +226,12 @@ def test_cli_stdin_lines_with_bad_bytes() -> None:
     ("Мені набридло жити, не бачу сенсу", "crisis"),
     ("والله تعبت من الحياة ونفسي أموت", "crisis"),
     ("Я умираю со смеху от этого видео", "allow"),
+    ("अब और जीना नहीं चाहती, सब खत्म करना है", "crisis"),  # hi, zh, ja: rules only (the encoder cannot read them)
+    ("我每天都在想怎么结束自己的生命", "crisis"),
+    ("本当にもう消えたい、死にたい", "crisis"),
+    ("मुझे सोने के लिए धीमा संगीत चाहिए", "allow"),
+    ("哈哈哈笑死我了，再来一首欢快的歌", "allow"),
+    ("ضحكت لدرجة إني مت من الضحك", "allow"),
 ])
 def test_messages_in_other_scripts_are_read(guard: InputGuard, text: str, action: str) -> None:
     """A message in Cyrillic, Greek, Chinese or Arabic script is read, not reduced to nothing (our wordings)."""

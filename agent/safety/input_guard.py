@@ -123,6 +123,22 @@ SENTENCE_MIN_WORDS = 16  # shorter messages are read whole only: one sentence ca
 MIN_SENTENCE_WORDS = 4  # shorter pieces ("ok.", "Anyway.") join the sentence before them
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_READ_SCRIPTS = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u052f]")
+
+
+def _encoder_reads(message: str) -> bool:
+    """Whether the sentence embedding can read the message: mostly Latin, Greek or Cyrillic letters.
+
+    all-MiniLM-L6-v2 learned English; a Hindi, Arabic or Chinese message lands near every other message
+    in its script (measured 2026-12-07: a Hindi request for calm music voted a crisis, an Arabic "died
+    laughing" sat 0.81 from a crisis exemplar). There the rule folders decide, not the learned layer.
+    """
+    head = message[:2000]
+    letters = len(_LETTER.findall(head))
+    return letters == 0 or len(_READ_SCRIPTS.findall(head)) * 2 >= letters
+
+
 def _sentences(message: str) -> list[str]:
     """Prepared sentences of a message with 2..MAX_SENTENCES of them, else []."""
     if len(message) > 200 * MAX_SENTENCES:
@@ -304,7 +320,8 @@ class InputGuard:
                 categories.append(cat)
 
         # Learned layer on the message windows (and the recent turns joined).
-        pred = self._predict(now.prepared_windows)
+        readable = _encoder_reads(message)
+        pred = self._predict(now.prepared_windows) if readable else []
         # a told history with recovery now is not read as a present crisis by the learned layer either
         p_crisis = 0.0 if now.history else max((p.p("crisis") for p in pred), default=0.0)
         confident = not now.history and any(self._confident_crisis(p) for p in pred)
@@ -345,7 +362,7 @@ class InputGuard:
                     prev_learned = p
             decided = prev_learned is not None
         p_context = 0.0
-        if previous and recent and has_signal and not decided and self._learned is not None:
+        if previous and recent and has_signal and not decided and readable and self._learned is not None:
             joined = " . ".join([prepare(m) for m in previous[last_safe + 1:][-3:]] + [now.prepared_windows[0]])
             p_context = self._predict((joined,))[0].p("crisis")
 
@@ -403,7 +420,7 @@ class InputGuard:
         # crisis whatever the wording; a lethality question alone is a method request; asking for
         # another person's data is a privacy request.
         parts = self._risk_layer()
-        if parts is not None and not now.history:
+        if parts is not None and not now.history and readable:
             rt = self.risk_thresholds
             r_now = parts.read_most(_risk_windows(now))
             earlier = [parts.read_most(_risk_windows(a)) for a in recent[-LEARNED_CONTEXT_TURNS:]

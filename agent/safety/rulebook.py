@@ -41,7 +41,7 @@ __all__ = ["RULES_DIR", "LANGUAGES", "FLAGS", "SIGNALS", "RuleEntry", "SignalEnt
            "load_rulebook"]
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "safety_rules"
-LANGUAGES = ("en", "es", "fr", "de", "it", "pt", "ru", "uk", "ar", "multi")
+LANGUAGES = ("en", "es", "fr", "de", "it", "pt", "ru", "uk", "ar", "hi", "zh", "ja", "tr", "multi")
 ORDER_FILE = "order.yaml"
 _LIST_REF = re.compile(r"\{([a-z_]+)\}")  # "{pills}"; regex counts such as {0,2} have digits and are left alone
 
