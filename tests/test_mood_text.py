@@ -35,14 +35,19 @@ def test_data_set_is_large_and_balanced():
 
 @pytest.fixture(scope="module")
 def held_out_predictions():
+    from attune.tools.mood.head import get_head
+
     _, held = split()
-    return [(r, infer_text(r.text)) for r in held]
+    head = get_head(include_held_out=False)  # the head people meet was fitted on these rows too
+    return [(r, infer_text(r.text, head=head)) for r in held]
 
 
 # The held-out quarter (about 930 rows) is mostly situational messages with no feeling word
 # ("my court date is next week"); measured 2026-12-03: valence sign 0.91, arousal sign 0.84,
-# clear quadrant 0.70 (ridge alone on the same split: 0.58). The floors sit just below.
-@pytest.mark.parametrize("axis,floor", [("valence", 0.88), ("arousal", 0.80)])
+# clear quadrant 0.70 (ridge alone on the same split: 0.58), though through the head fitted on every row, these
+# too. 2026-12-07, through the head fitted without them and the mood encoder fine-tuned on the training split
+# only (so these rows are unseen by both): 0.91, 0.88, 0.77. The floors sit just below.
+@pytest.mark.parametrize("axis,floor", [("valence", 0.88), ("arousal", 0.85)])
 def test_held_out_sign_accuracy(held_out_predictions, axis, floor):
     # neutral rows (|label| < 0.2) have no sign to get right
     pairs = [(getattr(r, axis), getattr(m, axis)) for r, m in held_out_predictions if abs(getattr(r, axis)) >= 0.2]
@@ -55,7 +60,7 @@ def test_held_out_reads_clearly_in_the_right_quadrant(held_out_predictions):
     rows = [(r, m) for r, m in held_out_predictions if min(abs(r.valence), abs(r.arousal)) >= 0.15]
     ok = [r.valence * m.valence > 0 and r.arousal * m.arousal > 0 and min(abs(m.valence), abs(m.arousal)) >= 0.15
           for r, m in rows]
-    assert np.mean(ok) >= 0.66, f"clear quadrant {np.mean(ok):.3f} of {len(rows)}"
+    assert np.mean(ok) >= 0.74, f"clear quadrant {np.mean(ok):.3f} of {len(rows)}"
 
 
 @pytest.mark.parametrize("text", ["my dog died last month", "My manager keeps piling work on me and I can't sleep",
@@ -207,3 +212,26 @@ PAIRS = [
 def test_label_table(emotions, v, a, word):
     conf = 0.0 if word == "hard to tell" else 0.7
     assert MoodEstimate(valence=v, arousal=a, emotions=emotions, confidence=conf).label() == word
+
+
+def test_the_shipped_mood_encoder_was_built_from_the_current_training_rows():
+    """A change of the mood data without ``python -m attune.tools.mood.encoder build`` leaves an encoder that
+    learned other rows (and may have seen today's held-out ones)."""
+    import hashlib
+    import json
+
+    from attune.tools.mood.encoder import MODEL_PATH
+
+    train, _ = split()
+    built = json.loads((MODEL_PATH.parent / "BUILD.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256("\n".join(f"{r.valence}\t{r.arousal}\t{r.emotion}\t{r.text}" for r in train)
+                            .encode("utf-8")).hexdigest()[:16]
+    assert MODEL_PATH.is_file() and built["rows"] == len(train) and built["data_sha256"] == digest
+
+
+def test_a_situation_without_feeling_words_reads_in_its_quadrant():
+    # our wordings, 2026-12-07: a quiet house after a child left read calm (+0.25) with the frozen encoder
+    quiet = infer_text("my daughter moved to Canada last week and the house is so quiet")
+    assert quiet.valence <= -0.3 and quiet.arousal <= -0.15
+    worry = infer_text("I can't stop worrying about the scan")
+    assert worry.valence <= -0.15 and worry.arousal >= 0.3

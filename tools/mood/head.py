@@ -1,6 +1,7 @@
 """A trained head on the MiniLM sentence embedding and character n-grams.
 
-Features: the 384-number MiniLM embedding beside character 2-4-gram TF-IDF
+Features: the 384-number mood encoder's embedding (MiniLM fine-tuned on the mood data,
+``encoder.py``) beside character 2-4-gram TF-IDF
 (the n-grams carry typos, slang and the other languages that the
 English-centred encoder blurs). Models, all fitted on the training split of
 `data.load_sentences()` (feeling sentences plus about 3,300 situational
@@ -30,7 +31,7 @@ from typing import Optional
 
 import numpy as np
 
-from .model import EMOTIONS
+from .model import EMOTIONS, PROTOTYPES
 
 __all__ = ["TextHead", "get_head", "warm_up", "HeadOutput"]
 
@@ -39,6 +40,9 @@ SIGN_C = 4.0  # held-out split: C 1 and 4 within a point; 4 slightly better on a
 LOGREG_C = 4.0
 SIGN_WEIGHT = 0.7  # share of the sign probability in each value (0.5-0.85 within 2 points)
 STRETCH = 1.5  # ridge and probabilities both shrink toward 0: a soft stretch (tanh) ...
+EMOTION_WEIGHT = 0.5  # share of the emotion's own place (PROTOTYPES) in each value, so the two agree: "I can't stop
+# worrying about the scan" had anxiety at 0.98 and valence +0.07 from the sign model (which hears "can't stop grinning");
+# 0.5 reads it at -0.28. Spent sets 4-7 (2026-12-07): clear quadrant 0.814 at 0, 0.811 at 0.3, 0.815 at 0.5
 CEILING = 0.85  # ... that leaves the ends of the scale to the strongest words and ratings
 
 
@@ -70,14 +74,15 @@ class TextHead:
         from scipy.sparse import csr_matrix, hstack
         from sklearn.linear_model import LogisticRegression, Ridge
 
-        from attune.knowledge.embedding import embed_cached
         from attune.knowledge.ngrams import CharNgrams
+
+        from .encoder import encode_cached
 
         from .data import load_sentences, split
 
         rows = list(load_sentences()) if include_held_out else split()[0]
         texts = [r.text for r in rows]
-        dense = embed_cached(texts, "mood-train")
+        dense = encode_cached(texts, "mood-train")
         self.vectorizer = CharNgrams.fit(texts, (2, 4), min_df=2, max_features=40000)
         x = hstack([csr_matrix(dense), self.vectorizer.transform(texts)]).tocsr()
         y = np.array([[r.valence, r.arousal] for r in rows])
@@ -106,8 +111,11 @@ class TextHead:
             probs.update({c: float(q) for c, q in zip(self.classes, p)})
             # a greeting or "ok" is neither pleasant nor unpleasant: the neutral class pulls both in
             keep = 1.0 - probs["neutral"]
-            v = keep * CEILING * np.tanh(STRETCH * (SIGN_WEIGHT * (2 * pos[0][i] - 1) + (1 - SIGN_WEIGHT) * rv))
-            a = keep * CEILING * np.tanh(STRETCH * (SIGN_WEIGHT * (2 * pos[1][i] - 1) + (1 - SIGN_WEIGHT) * ra))
+            implied = [sum(q * PROTOTYPES[e][k] for e, q in probs.items()) for k in (0, 1)]
+            mv = SIGN_WEIGHT * (2 * pos[0][i] - 1) + (1 - SIGN_WEIGHT) * rv
+            ma = SIGN_WEIGHT * (2 * pos[1][i] - 1) + (1 - SIGN_WEIGHT) * ra
+            v = keep * CEILING * np.tanh(STRETCH * ((1 - EMOTION_WEIGHT) * mv + EMOTION_WEIGHT * implied[0]))
+            a = keep * CEILING * np.tanh(STRETCH * ((1 - EMOTION_WEIGHT) * ma + EMOTION_WEIGHT * implied[1]))
             out.append(HeadOutput(float(v), float(a), probs, float(rv), float(ra)))
         return out
 
@@ -131,7 +139,9 @@ def get_head(include_held_out: bool = True) -> TextHead:
 
                 from .data import load_sentences
 
-                key = "mood-head-2\n" + "\n".join(f"{r.valence}\t{r.arousal}\t{r.emotion}\t{r.text}"
+                from .encoder import ENCODER_ID
+
+                key = f"mood-head-3 {ENCODER_ID}\n" + "\n".join(f"{r.valence}\t{r.arousal}\t{r.emotion}\t{r.text}"
                                                   for r in load_sentences())
                 name = "mood-head-all" if include_held_out else "mood-head"
                 _HEADS[include_held_out] = cached_fit(name, key, lambda: TextHead(include_held_out))
@@ -139,5 +149,8 @@ def get_head(include_held_out: bool = True) -> TextHead:
 
 
 def warm_up() -> None:
-    """Load the embedding model and fit the head now rather than on the first message."""
+    """Load the mood encoder and fit the head now rather than on the first message."""
+    from .encoder import encode
+
     get_head()
+    encode(["."])

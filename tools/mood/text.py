@@ -156,12 +156,11 @@ def infer_text(text: Optional[str], head=None) -> MoodEstimate:
     if text is None or not text.strip():
         return neutral_estimate("no words to read")
     text = text.strip()[:MAX_CHARS]
-    from attune.knowledge.embedding import embed
-
+    from .encoder import encode
     from .head import get_head
 
     parts = split_contrast(text)
-    head_out = (head or get_head()).predict([c for c, _, _ in parts], embed([c for c, _, _ in parts]))
+    head_out = (head or get_head()).predict([c for c, _, _ in parts], encode([c for c, _, _ in parts]))
     an = _vader()
     evidence: list[Evidence] = []
     v_total = a_total = 0.0
