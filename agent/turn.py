@@ -568,6 +568,11 @@ def close_text(state: SessionState, mood: dict, resources_line: str) -> str:
     # a feeling is named only when the mood reads clearly: a last "thanks, that's me for today" read faintly
     # positive (0.15, -0.28), and "you seem to be feeling positive now" told the person something they never said
     clear = max(abs(mood.get("valence") or 0.0), abs(mood.get("arousal") or 0.0)) >= CLOSE_FEELING_MIN
+    # nor when the goodbye itself says otherwise: "thanks, that helped, bye" after a low session was answered
+    # "you seem to be feeling low now" (2026-12-07), the session's mood against the person's last words
+    said = mood.get("text_valence") or 0.0
+    if abs(said) >= 0.15 and said * (mood.get("valence") or 0.0) < 0:
+        clear = False
     feeling = (f"; you seem to be feeling {mood['label']} now" if clear and mood.get("label") not in
                {None, "hard to tell", "steady"} else "")
     return (f"Thank you for spending this time with me. Today {pieces}{change}{feeling}. Something to try before next time: a few minutes of slow breathing with "

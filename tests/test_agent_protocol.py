@@ -331,3 +331,8 @@ def test_the_closing_names_a_feeling_only_when_the_mood_reads_clearly():
     clear = {"valence": -0.45, "arousal": -0.5, "label": "low and tired"}
     assert "feeling" not in close_text(SessionState(), faint, "")
     assert "you seem to be feeling low and tired now" in close_text(SessionState(), clear, "")
+    # the session read low, but the goodbye itself is glad: no "you seem to be feeling low" against it
+    glad_goodbye = dict(clear, text_valence=0.55)  # "thanks, that helped. bye"
+    assert "feeling" not in close_text(SessionState(), glad_goodbye, "")
+    plain_goodbye = dict(clear, text_valence=0.0)  # "bye"
+    assert "you seem to be feeling low and tired now" in close_text(SessionState(), plain_goodbye, "")
