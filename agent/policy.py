@@ -81,7 +81,7 @@ def decide(state: SessionState, action: str, reading: Reading, *, allowed: set[s
         return Decision("clarify", f"unsure whether this was {reading.intent} (p={reading.confidence:.2f})")
     if reading.intent == "yes" and state.pending and state.pending.startswith("clarify-"):
         meant = state.pending.removeprefix("clarify-")  # "Would you like me to play some music now?" - "yes"
-        if meant in {"music", "feedback"} and music_ok:
+        if meant in {"music", "feedback", "yes"} and music_ok:  # "yes": to "another piece, or enough for today?"
             return Decision("compose", f"confirmed: {meant}")
         if meant in {"stop", "bye"}:
             return Decision("stop_music" if meant == "stop" else "close", f"confirmed: {meant}")
@@ -102,8 +102,12 @@ def decide(state: SessionState, action: str, reading: Reading, *, allowed: set[s
             return Decision("compose", "accepted the offer of music")
         if reading.intent == "no":
             return Decision("explore", "declined music for now")
-    if state.step == "listen_checkin" and reading.intent == "yes" and reading.confidence >= SURE_YES and music_ok:
-        return Decision("compose", "asked for another piece")  # "ok thanks" (yes at 0.75) is not a request
+    if state.step == "listen_checkin" and reading.intent == "yes" and music_ok:
+        if reading.confidence >= SURE_YES:
+            return Decision("compose", "asked for another piece")
+        # "ok, thanks" (yes 0.43, bye 0.36) is not a request, nor a goodbye: it was answered with a reflection
+        # ("part of you feels anxious right now") that left the offer hanging; a listener would ask
+        return Decision("clarify", f"an unsure yes to another piece (p={reading.confidence:.2f})")
     if state.step == "compose":
         return Decision("listen_checkin", "a piece has just been played")
     if state.step == "listen_checkin":

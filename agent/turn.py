@@ -508,7 +508,10 @@ _CLARIFY = {
 
 
 def step_clarify(t: Turn) -> Iterator[Event]:
-    t.reply = _CLARIFY.get(t.reading.intent, "Could you tell me a little more about what you'd like?")
+    if t.state.pending == "another" and t.reading.intent == "yes":  # a vague "ok, thanks" to "shall I make another?"
+        t.reply = "Would you like another piece now, or is that enough music for today?"
+    else:
+        t.reply = _CLARIFY.get(t.reading.intent, "Could you tell me a little more about what you'd like?")
     t.state.questions += 1
     yield ReplyDelta(t.reply)
 

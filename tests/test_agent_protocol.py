@@ -246,9 +246,9 @@ def test_a_saved_clinic_profile_takes_effect_without_a_restart(ctx):
     assert ctx.profile("default").piece_seconds == 45
 
 
-@pytest.mark.parametrize("confidence, step", [(0.99, "compose"), (0.75, "reflect")])
+@pytest.mark.parametrize("confidence, step", [(0.99, "compose"), (0.75, "clarify")])
 def test_only_a_clear_yes_after_a_piece_makes_another(confidence, step):
-    """ "Shall I make you another piece?" - "yes please" makes one; "ok thanks" (a yes at 0.75) does not."""
+    """ "Shall I make you another piece?" - "yes please" makes one; "ok thanks" (a yes at 0.75) is asked about."""
     from attune.agent.policy import SessionState, decide
     from attune.agent.reader import Reading
 
@@ -256,6 +256,18 @@ def test_only_a_clear_yes_after_a_piece_makes_another(confidence, step):
     reading = Reading(intent="yes", confidence=confidence, probs={"yes": confidence})
     decision = decide(state, "allow", reading, allowed={"compose", "offer_music"}, explore_before_offer=2)
     assert decision.step == step
+
+
+def test_a_vague_ok_to_another_piece_is_asked_about_and_a_yes_then_plays(ctx, session):
+    turn(ctx, session, "hi")
+    turn(ctx, session, "no notes please")
+    turn(ctx, session, "play me something calm please")
+    _, checkin = turn(ctx, session, "my exam is tomorrow and I keep panicking that I will fail")
+    assert "another piece" in checkin.reply
+    _, vague = turn(ctx, session, "ok, thanks")
+    assert vague.step == "clarify" and "another piece" in vague.reply, (checkin.reply, vague.reply)
+    _, yes = turn(ctx, session, "yes")
+    assert yes.step == "compose" and yes.music is not None
 
 
 def test_a_late_yes_answers_the_notes_question_when_nothing_else_was_asked(ctx, session):
