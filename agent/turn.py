@@ -27,7 +27,7 @@ from attune.common.errors import AttuneError, InputError, from_failure
 from .events import (Event, MoodInferred, PassagesRetrieved, Reply, ReplyDelta, Screened, StepChosen, ToolCalled,
                      ToolResult, TurnDone, TurnFailed, TurnStarted)
 from .policy import SessionState, decide
-from .reader import GOALS, Reading, read
+from .reader import GOALS, Reading, clauses, read
 from .reflect import SYSTEM_TEMPLATE, reflect
 from .reply import affirmation, open_question
 from .store.turn_writes import TurnWrites
@@ -700,7 +700,10 @@ def _run_turn(ctx: AppContext, ref: SessionRef, message: str) -> Iterator[Event]
     yield TurnStarted(session_id=ref.session_id, turn=t.state.turns)
     yield from _screen(t)
     _understand(t)
-    t.mood = _mood(ctx, t.state, _mood_words(t.text, t.reading, bool(t.state.last_piece)))
+    words = _mood_words(t.text, t.reading, bool(t.state.last_piece))
+    if t.consent_answer:  # "no notes please" had read as low (-0.31) and the next piece was made for a low mood
+        words = " ".join(c for c in clauses(t.text) if read(c).intent == "talk")  # the rest is the answer
+    t.mood = _mood(ctx, t.state, words)
     ctx.store.add_mood(ref.patient_id, ref.session_id, "fused", t.mood)
     yield MoodInferred(valence=t.mood["valence"], arousal=t.mood["arousal"], label=t.mood["label"],
                        confidence=t.mood["confidence"], emotions=t.mood["emotions"], evidence=t.mood["evidence"])

@@ -348,3 +348,14 @@ def test_the_closing_names_a_feeling_only_when_the_mood_reads_clearly():
     assert "feeling" not in close_text(SessionState(), glad_goodbye, "")
     plain_goodbye = dict(clear, text_valence=0.0)  # "bye"
     assert "you seem to be feeling low and tired now" in close_text(SessionState(), plain_goodbye, "")
+
+
+def test_an_answer_to_the_notes_question_says_nothing_about_the_mood(ctx, session):
+    """ "no notes please" had read as low (-0.31), and the next pieces were made and cited for a low mood."""
+    turn(ctx, session, "hi")
+    _, answer = turn(ctx, session, "no notes please")
+    assert abs(answer.mood["valence"]) < 0.15, answer.mood
+    other = ctx.start_session("patient-protocol-2")
+    turn(ctx, other, "hi")
+    _, told = turn(ctx, other, "no thanks. I've had an awful day and I feel terrible")  # an answer with a feeling
+    assert told.mood["valence"] <= -0.15, told.mood
