@@ -316,6 +316,12 @@ def step_checkin(t: Turn) -> Iterator[Event]:
     yield _say(t, _ask_consent(t) or _question(t))
 
 
+# Attune's pieces never use drums (tools/music/limits.py); "a bit less drums next time" was answered "This one is
+# slower ... and softer" as if there had been some to take out
+_DRUMS = re.compile(r"\b(?:drums?|drumming|drum ?kit|percussion|percussive|schlagzeug|trommeln?|batterie|percussions?|"
+                    r"bater[ií]a|tambor(?:es)?|percusi[oó]n|percussione|batteria|percuss[aã]o)\b", re.I)
+
+
 def _music_lead(t: Turn, music: dict) -> str:
     from .music_prefs import PieceMeasures, describe_change
 
@@ -325,6 +331,8 @@ def _music_lead(t: Turn, music: dict) -> str:
     change = describe_change(PieceMeasures(**last) if last else None, PieceMeasures(**music["measures"]),
                              t.reading.changes, t.reading.drop, t.reading.use) if t.reading.asks_change else ""
     notes = (" " + " ".join(t.change_notes)) if t.change_notes else ""
+    if change and _DRUMS.search(t.text):
+        return f"There are no drums in these pieces, so I made this one gentler instead. {change}{notes}"
     if change:
         return f"{change}{notes}"
     return (f"Here's a {music['seconds']:.0f}-second piece that starts close to how you feel and moves "

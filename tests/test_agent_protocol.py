@@ -359,3 +359,13 @@ def test_an_answer_to_the_notes_question_says_nothing_about_the_mood(ctx, sessio
     turn(ctx, other, "hi")
     _, told = turn(ctx, other, "no thanks. I've had an awful day and I feel terrible")  # an answer with a feeling
     assert told.mood["valence"] <= -0.15, told.mood
+
+
+def test_asking_for_less_drums_is_told_there_are_none(ctx, session):
+    """The pieces never use drums; "less drums" had been answered as if some had been taken out."""
+    turn(ctx, session, "hi")
+    turn(ctx, session, "no notes please")
+    _, first = turn(ctx, session, "play me something to let the anger out")
+    _, second = turn(ctx, session, "better. a bit less drums next time")
+    assert second.step == "compose" and "no drums in these pieces" in second.reply
+    assert not [p for ch, p in read_midi(second.music["midi"]).programs if ch == 10]  # GM channel 10: drums
