@@ -45,6 +45,12 @@ FEEDBACK = [
      lambda a, b: a.velocity - b.velocity >= 8, "softer"),
     ("no-piano", "could you leave the piano out next time?",
      lambda a, b: not any("piano" in i for i in b.instruments), "without the piano"),
+    # two changes at once (2026-12-07): the phrase count makes the mean tempo move in steps of about 10 beats a
+    # minute, and the plan kept was the last one tried, not the one that honoured the ask (7.4 slower; 3.6 faster)
+    ("calmer-unhurried", "a bit calmer and not so hurried please",
+     lambda a, b: a.bpm - b.bpm >= 8 and a.velocity > b.velocity, "slower"),
+    ("quicker-livelier", "quicker and more lively next time!",
+     lambda a, b: b.bpm - a.bpm >= 8 and b.velocity > a.velocity, "quicker"),
 ]
 
 
@@ -83,3 +89,26 @@ def test_the_change_is_named_with_numbers():
     new = PieceMeasures(bpm=92, velocity=60, major=1.0, register_midi=64, seconds=60, instruments=["piano"])
     assert describe_change(old, new, {"tempo": 1, "mode": 1}, [], []) == (
         "This one is quicker: about 92 beats a minute instead of 76, and in a major key.")
+
+
+def test_the_plan_kept_is_the_one_that_honours_the_ask(monkeypatch):
+    """Whole phrases in a fixed length make the mean tempo move in steps; the correction loop must keep the
+    plan that is audibly faster, not whichever it tried last (it had kept 75.6 when 86.2 was tried)."""
+    import types
+
+    import attune.agent.music_prefs as music_prefs
+    from attune.agent.music_step import _plan_to_prefs
+
+    def plan_with(adjust):  # a planner whose mean tempo jumps between 75.6 and 86.2 around an offset of -3
+        return types.SimpleNamespace(model_dump=lambda **_: {"offset": adjust.bpm_offset})
+
+    monkeypatch.setattr(music_prefs, "measures", lambda plan, *a: types.SimpleNamespace(
+        bpm=86.2 if plan["offset"] > -3 else 75.6, velocity=60.0))
+    faster = MusicPrefs(bpm=82.0)  # asked "faster" after a piece at 72
+    kept = _plan_to_prefs(plan_with, faster, last_bpm=72.0)
+    assert music_prefs.measures(kept.model_dump()).bpm == 86.2
+    slower = MusicPrefs(bpm=66.0)  # "slower" after a piece at 75.6: only a lower step would be heard
+    monkeypatch.setattr(music_prefs, "measures", lambda plan, *a: types.SimpleNamespace(
+        bpm=75.6 if plan["offset"] > -6 else 64.9 if plan["offset"] > -16 else 54.0, velocity=60.0))
+    kept = _plan_to_prefs(plan_with, slower, last_bpm=75.6)
+    assert 75.6 - music_prefs.measures(kept.model_dump()).bpm >= 8
