@@ -254,7 +254,7 @@ def _end_session(ctx: AppContext, ref: SessionRef) -> str:
     locale = ctx.settings.locale if ctx.settings.locale != "US" else profile.locale
     if state.turns:
         mood = _mood_now(state)
-        text = close_text(state, mood, goodbye_line(state, mood, locale, profile))
+        text = close_text(state, goodbye_line(state, mood, locale, profile))
         remember_session(ctx, ref, state, mood)
     else:
         text = "Thank you for stopping by. Take care of yourself."

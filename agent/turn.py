@@ -26,7 +26,7 @@ from .context import AppContext, SessionRef
 from attune.common.errors import AttuneError, InputError, from_failure
 from .events import (Event, MoodInferred, PassagesRetrieved, Reply, ReplyDelta, Screened, StepChosen, ToolCalled,
                      ToolResult, TurnDone, TurnFailed, TurnStarted)
-from .policy import SessionState, decide
+from .policy import SURE_YES, SessionState, decide
 from .reader import GOALS, Reading, clauses, read
 from .reflect import SYSTEM_TEMPLATE, reflect
 from .reply import affirmation, open_question
@@ -473,7 +473,7 @@ def step_stop_music(t: Turn) -> Iterator[Event]:
 
 
 def step_close(t: Turn) -> Iterator[Event]:
-    t.reply = close_text(t.state, t.mood, goodbye_line(t.state, t.mood, t.locale, t.profile))
+    t.reply = close_text(t.state, goodbye_line(t.state, t.mood, t.locale, t.profile))
     yield ReplyDelta(t.reply)
 
 
@@ -568,25 +568,15 @@ NEXT_STATE = {"checkin": "checkin", "explore": "explore", "offer_music": "offer_
               "feedback": "listen_checkin"}
 
 
-CLOSE_FEELING_MIN = 0.3  # valence or arousal at least this far from neutral for the closing to name a feeling
-
-
-def close_text(state: SessionState, mood: dict, resources_line: str) -> str:
+def close_text(state: SessionState, resources_line: str) -> str:
     pieces = f"we listened to {state.pieces} piece{'s' if state.pieces != 1 else ''}" if state.pieces else \
         "we talked without music this time"
     suds = [r.get("suds") for r in state.self_reports if r.get("suds") is not None]
     change = f", and your distress rating went from {suds[0]:g} to {suds[-1]:g}" if len(suds) >= 2 else ""
-    # a feeling is named only when the mood reads clearly: a last "thanks, that's me for today" read faintly
-    # positive (0.15, -0.28), and "you seem to be feeling positive now" told the person something they never said
-    clear = max(abs(mood.get("valence") or 0.0), abs(mood.get("arousal") or 0.0)) >= CLOSE_FEELING_MIN
-    # nor when the goodbye itself says otherwise: "thanks, that helped, bye" after a low session was answered
-    # "you seem to be feeling low now" (2026-12-07), the session's mood against the person's last words
-    said = mood.get("text_valence") or 0.0
-    if abs(said) >= 0.15 and said * (mood.get("valence") or 0.0) < 0:
-        clear = False
-    feeling = (f"; you seem to be feeling {mood['label']} now" if clear and mood.get("label") not in
-               {None, "hard to tell", "steady"} else "")
-    return (f"Thank you for spending this time with me. Today {pieces}{change}{feeling}. Something to try before next time: a few minutes of slow breathing with "
+    # No guess at how the person feels now: "you seem to be feeling low now" answered "thanks, that helped.
+    # bye" (2026-12-07); the session's mood lags the person, and the mood model reads a bare "bye" as sad
+    # (-0.44), so the goodbye's own words cannot veto it. Their own ratings, above, are named.
+    return (f"Thank you for spending this time with me. Today {pieces}{change}. Something to try before next time: a few minutes of slow breathing with "
             f"a calm piece, at a comfortable volume. {resources_line + ' ' if resources_line else ''}"
             "Take care of yourself.")
 
@@ -659,9 +649,10 @@ def _understand(t: Turn) -> None:
     s = t.state
     if r.goal and t.verdict.action == "allow":
         s.goal = GOALS[r.goal]
-    # the notes question is answered by the next message, or by a later yes or no when nothing else was asked
+    # the notes question is answered by the next message, or by a later clear yes or no when nothing else was
+    # asked: "ok, thanks" to an explanation (yes 0.43) had been taken as consent to keep health notes
     if s.consent_store is None and s.consent_asked and r.intent in {"yes", "no"} and (
-            s.consent_turn == s.turns - 1 or s.pending is None):
+            s.consent_turn == s.turns - 1 or (s.pending is None and r.confidence >= SURE_YES)):
         s.consent_store = r.intent == "yes"
         if not _also_asks_for_music(t.text, r):
             t.consent_answer = True
