@@ -112,3 +112,8 @@ def test_the_plan_kept_is_the_one_that_honours_the_ask(monkeypatch):
         bpm=75.6 if plan["offset"] > -6 else 64.9 if plan["offset"] > -16 else 54.0, velocity=60.0))
     kept = _plan_to_prefs(plan_with, slower, last_bpm=75.6)
     assert 75.6 - music_prefs.measures(kept.model_dump()).bpm >= 8
+    # stuck on a step just short of audible (64.5 from 72) for a wide range of offsets: pushed past it
+    monkeypatch.setattr(music_prefs, "measures", lambda plan, *a: types.SimpleNamespace(
+        bpm=64.5 if plan["offset"] > -14 else 53.5, velocity=60.0))
+    kept = _plan_to_prefs(plan_with, MusicPrefs(bpm=62.0), last_bpm=72.0)
+    assert music_prefs.measures(kept.model_dump()).bpm == 53.5
