@@ -66,6 +66,8 @@ def test_a_patient_chats_and_the_reply_streams(page):
             break
         time.sleep(0.03)
     final = page.locator("#chat [data-testid=bot]").nth(-2).inner_text().strip()  # the last is the piece's note
+    if states and states[-1] != final:  # on a busy machine the progress bar can go before the last poll sees it
+        states.append(final)
     assert "exams" in final and "-second piece" in final, final
     assert len(states) >= 2 and final.startswith(states[0]) and "-second piece" not in states[0], \
         f"the reply arrived in one piece, not streamed: {states}"
