@@ -6,17 +6,18 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.attune-installed
 LLAMA_STAMP := $(VENV)/.attune-llamacpp
+MOOD_ENCODER := tools/data/mood_encoder/model_int8.onnx
 PYTHON      ?= python3
 SYSTEM_PKGS := libfluidsynth3 fluid-soundfont-gm fluidsynth chromium espeak-ng sox postgresql
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test system install clean-venv
 
-run: system $(STAMP)
+run: system $(STAMP) $(MOOD_ENCODER)
 	$(VENV)/bin/attune serve
 
 # pytest exits 5 when it collects no tests: that is a broken suite here, not a pass.
-test: system $(STAMP) $(LLAMA_STAMP)
+test: system $(STAMP) $(LLAMA_STAMP) $(MOOD_ENCODER)
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests - failing on purpose" >&2; exit 1; fi; \
 	exit $$rc
@@ -50,6 +51,12 @@ $(STAMP): pyproject.toml
 $(LLAMA_STAMP): $(STAMP)
 	$(PY) -m pip install -q -e '.[llamacpp]'
 	touch $(LLAMA_STAMP)
+
+# The mood encoder (tools/mood/encoder.py) is ours: all-MiniLM-L6-v2 from PyPI fine-tuned on our mood rows,
+# made here rather than kept in git (23 MB). About 12 CPU-minutes with torch, once, and again when the mood
+# data or the recipe change.
+$(MOOD_ENCODER): $(STAMP) tools/mood/encoder.py $(wildcard tools/data/mood_*.tsv)
+	$(PY) -m attune.tools.mood.encoder build
 
 clean-venv:
 	rm -rf $(VENV)

@@ -107,7 +107,7 @@ def _plan_to_prefs(plan_with, prefs, last_bpm: float | None = None):
     best, best_miss = plan, None
     direction = 0 if (last_bpm is None or prefs.bpm is None or abs(prefs.bpm - last_bpm) < AUDIBLE_BPM) else (
         1 if prefs.bpm > last_bpm else -1)
-    for _ in range(6):
+    for attempt in range(6):
         m = measures(plan.model_dump(mode="json"))
         d_bpm = prefs.bpm - m.bpm if prefs.bpm is not None else 0.0  # beats per minute
         d_vel = prefs.velocity - m.velocity if prefs.velocity is not None else 0.0  # MIDI velocity
@@ -115,7 +115,7 @@ def _plan_to_prefs(plan_with, prefs, last_bpm: float | None = None):
         miss = (0.0 if heard else 1000.0) + abs(d_bpm) + abs(d_vel) / 2
         if best_miss is None or miss < best_miss:
             best, best_miss = plan, miss
-        if heard and abs(d_bpm) < 2 and abs(d_vel) < 2:
+        if (heard and abs(d_bpm) < 2 and abs(d_vel) < 2) or attempt == 5:
             break
         push = 0.0 if heard else 4.0 * direction  # stuck on the step short of an audible change: push past it
         adjust = adjust.model_copy(update={

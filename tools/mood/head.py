@@ -139,9 +139,9 @@ def get_head(include_held_out: bool = True) -> TextHead:
 
                 from .data import load_sentences
 
-                from .encoder import ENCODER_ID
+                from .encoder import encoder_id
 
-                key = f"mood-head-3 {ENCODER_ID}\n" + "\n".join(f"{r.valence}\t{r.arousal}\t{r.emotion}\t{r.text}"
+                key = f"mood-head-3 {encoder_id()}\n" + "\n".join(f"{r.valence}\t{r.arousal}\t{r.emotion}\t{r.text}"
                                                   for r in load_sentences())
                 name = "mood-head-all" if include_held_out else "mood-head"
                 _HEADS[include_held_out] = cached_fit(name, key, lambda: TextHead(include_held_out))
