@@ -59,6 +59,7 @@ GOALS: dict[str, tuple[float, float, str]] = {
     "comfort": (0.35, -0.35, "a little more at ease"),
 }
 CONFIDENT = 0.5  # below this intent probability, an action is asked about, not taken
+SURE_BYE = 0.8  # ending the session is final: "ok. I think I'll try calling her tomorrow" read as a goodbye at 0.64
 CHANGE_P = 0.55  # a dimension's direction is read when its probability passes this (0.5 read "a bit loud for me, turn it down" as less energy too, at 0.53)
 CLEAR_CLAUSE_P = 0.7  # an unsure message takes the intent of a clause this clear
 PHRASE_P = 0.75  # what the feeling is about is called a phrase (not a clause) only this surely
@@ -130,7 +131,7 @@ class Reading(BaseModel):
             return True
         if self.intent in {"music", "feedback"}:
             return piece_probability(self.probs) >= CONFIDENT
-        return self.confidence >= CONFIDENT
+        return self.confidence >= (SURE_BYE if self.intent == "bye" else CONFIDENT)
 
     @property
     def acts(self) -> bool:
@@ -242,11 +243,21 @@ _LEAD = re.compile(r"^(?:(?:hi|hello|hey|hiya|so|well|um+|uh+|ok(?:ay)?|yeah|yes
                    r"honestly|tbh|basically|just|anyway)\b[\s,.!]*)+", re.IGNORECASE)
 
 
+#: "my sister and I had a fight" is one subject, not two clauses (the reflection had kept "I had a fight ...
+#: now she's not answering" and turned it into "you had a huge fight", with "she" nobody)
+_JOINT_SUBJECT = re.compile(r"\b((?:my|his|her|our|their|the)\s+[\w'-]+)\s+and\s+(i|me)\b|"
+                            r"(?:^|(?<=[.!?,;]\s))(me|i)\s+and\s+((?:my|his|her|our|their|the)\b)", re.IGNORECASE)
+_KEEP = "\ue000"  # stands for the space of a joint subject's "and" while the message is cut
+
+
 def clauses(text: str) -> list[str]:
     """The message cut into clauses, leading fillers and conjunctions removed."""
     out = []
-    for part in _CLAUSE_SPLIT.split(text.strip()):
-        part = _LEAD.sub("", (part or "").strip()).strip(" ,.;:!?-–—")
+    kept = _JOINT_SUBJECT.sub(lambda m: f"{m.group(1) or m.group(3)}{_KEEP}and{_KEEP}{m.group(2) or m.group(4)}",
+                              text.strip())
+    for part in _CLAUSE_SPLIT.split(kept):
+        part = (part or "").replace(_KEEP, " ")
+        part = _LEAD.sub("", part.strip()).strip(" ,.;:!?-–—")
         if len(part.split()) >= 2:
             out.append(part)
     return out
@@ -293,7 +304,7 @@ def as_noun_phrase(words: str) -> str:
 
 # ---------------------------------------------------------------- the model
 
-DATA_VERSION = "reader-3"  # bump to rebuild every cached model after a change of features
+DATA_VERSION = "reader-4"  # bump to rebuild every cached model after a change of features
 
 
 class _Linear:

@@ -473,7 +473,10 @@ def step_stop_music(t: Turn) -> Iterator[Event]:
 
 
 def step_close(t: Turn) -> Iterator[Event]:
-    t.reply = close_text(t.state, goodbye_line(t.state, t.mood, t.locale, t.profile))
+    if t.state.step == "close":  # the summary was just given: a second "bye" gets a goodbye, not the summary again
+        t.reply = "Goodbye for now. I'm here whenever you want to come back."
+    else:
+        t.reply = close_text(t.state, goodbye_line(t.state, t.mood, t.locale, t.profile))
     yield ReplyDelta(t.reply)
 
 

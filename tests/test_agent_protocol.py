@@ -379,3 +379,14 @@ def test_a_vague_ok_much_later_is_not_consent_to_keep_notes(ctx, session):
     turn(ctx, session, "ok, thanks")
     state = ctx.store.session(session.session_id, session.patient_id)["state"]
     assert state["consent_store"] is None
+
+
+def test_a_second_goodbye_is_not_answered_with_the_summary_again(ctx):
+    """ "thanks, bye" after the closing summary had been given the whole summary a second time."""
+    ref = ctx.start_session("patient-two-goodbyes")
+    for text in ("hi", "work was long but I'm ok"):
+        turn(ctx, ref, text)
+    _, first = turn(ctx, ref, "thanks, bye")
+    _, second = turn(ctx, ref, "bye!")
+    assert first.step == "close" and "Thank you for spending this time with me" in first.reply
+    assert second.step == "close" and second.reply != first.reply and "Goodbye" in second.reply

@@ -163,6 +163,24 @@ def test_clauses_drop_fillers():
                                                                              "I'm freaking out"]
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("honestly not great. my sister and I had a huge fight and now she's not answering",
+     ["not great", "my sister and I had a huge fight and now she's not answering"]),
+    ("ugh. me and my husband argued again", ["me and my husband argued again"]),
+    ("I love my job and my boss is great", ["I love my job", "my boss is great"]),
+])
+def test_a_joint_subject_stays_with_its_clause(text, expected):
+    """ "my sister and I had a fight ... now she's not answering" had been reflected as "you had a huge fight
+    ... now she's not answering": the sister gone and "she" nobody."""
+    assert clauses(text) == expected
+
+
+def test_a_goodbye_must_be_sure_to_end_the_session():
+    assert read("bye for now, thanks").sure
+    plan = read("ok. I think I'll try calling her tomorrow")
+    assert plan.intent != "bye" or not plan.sure
+
+
 @pytest.mark.parametrize("text", ["", "   ", "🙂" * 3000, "a" * 50_000, "\x00\u202e odd"])
 def test_odd_input_reads_without_error(text):
     assert isinstance(read(text), Reading)
