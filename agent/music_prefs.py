@@ -16,7 +16,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["MusicPrefs", "PieceMeasures", "apply_feedback", "describe_change", "measures"]
+__all__ = ["MusicPrefs", "PieceMeasures", "apply_feedback", "describe_change", "measures", "spoken_length"]
 
 TEMPO_STEP = 12.0  # beats per minute for "faster"/"slower" (a big ask: 20)
 ENERGY_TEMPO_STEP = 10.0  # beats per minute for "livelier"/"calmer" ...
@@ -74,13 +74,15 @@ def _clip(x: float, lo: float, hi: float) -> float:
 
 def apply_feedback(prefs: MusicPrefs, changes: dict[str, int], drop: list[str], use: list[str],
                    last: Optional[PieceMeasures], limits, *, crisis: bool = False,
-                   default_seconds: float = 60.0, max_seconds: float = 600.0) -> tuple[MusicPrefs, list[str]]:
+                   default_seconds: float = 60.0, max_seconds: float = 600.0, seconds: Optional[float] = None,
+                   bpm: Optional[float] = None) -> tuple[MusicPrefs, list[str]]:
     """The preferences after this feedback, and plain notes on anything not honoured in full.
 
     ``changes`` maps a dimension (tempo, energy, mode, loudness, length) to a
     signed size (1 a step, 2 a big step); ``last`` is the piece the feedback is
     about (None: the request describes a first piece, measured against the
-    mood-led defaults when it is composed).
+    mood-led defaults when it is composed). ``seconds`` and ``bpm`` are amounts the person named ("like 15
+    minutes", "around 70 bpm"): taken as said, within the same limits, over any step.
     """
     p = prefs.model_copy(deep=True)
     notes: list[str] = []
@@ -118,6 +120,10 @@ def apply_feedback(prefs: MusicPrefs, changes: dict[str, int], drop: list[str], 
             base = last.seconds if last else (p.seconds or default_seconds)
             factor = (2.0 if big else LONGER) if sign > 0 else (0.45 if big else SHORTER)
             p.seconds = round(base * factor)
+    if seconds:
+        p.seconds = float(seconds)
+    if bpm and not crisis:
+        p.bpm = float(bpm)
     if p.bpm is not None:
         wanted = p.bpm
         p.bpm = _clip(p.bpm, limits.min_bpm, limits.max_bpm)
@@ -133,8 +139,7 @@ def apply_feedback(prefs: MusicPrefs, changes: dict[str, int], drop: list[str], 
         wanted = p.seconds
         p.seconds = _clip(p.seconds, 20.0, max_seconds)
         if abs(wanted - p.seconds) >= 1:
-            notes.append(f"{p.seconds:.0f} seconds is as {'long' if wanted > p.seconds else 'short'} as a piece "
-                         "can be here.")
+            notes.append(f"{spoken_length(p.seconds)} is as {'long' if wanted > p.seconds else 'short'} as a piece can be here.")
     for name in drop:
         if name not in p.avoid:
             p.avoid.append(name)
@@ -147,6 +152,13 @@ def apply_feedback(prefs: MusicPrefs, changes: dict[str, int], drop: list[str], 
         p.use = allowed or p.use
         p.avoid = [n for n in p.avoid if n not in use]
     return p, notes
+
+
+def spoken_length(seconds: float) -> str:
+    """ "90 seconds", "10 minutes", "2.5 minutes": how a person says a piece's length."""
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    return f"{round(seconds / 30) / 2:g} minutes"
 
 
 def _tempo_word(up: bool) -> str:
@@ -171,8 +183,8 @@ def describe_change(old: Optional[PieceMeasures], new: PieceMeasures, changes: d
         else:
             parts.append("in a minor key" + (", with the melody a little lower" if new.register_midi < old.register_midi - 1 else ""))
     if "length" in changes and abs(new.seconds - old.seconds) >= 5:
-        parts.append(f"{'longer' if new.seconds > old.seconds else 'shorter'}: about {new.seconds:.0f} seconds "
-                     f"instead of {old.seconds:.0f}")
+        parts.append(f"{'longer' if new.seconds > old.seconds else 'shorter'}: about {spoken_length(new.seconds)} "
+                     f"instead of {spoken_length(old.seconds)}")
     gone = [n for n in drop if n in old.instruments and n not in new.instruments]
     if drop:
         parts.append("without the " + " or the ".join(dict.fromkeys(_family(n) for n in (gone or drop))))

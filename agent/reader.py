@@ -43,6 +43,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from attune.common.data import load_yaml
 
+from .amounts import Amounts, amounts
+
 __all__ = ["Reading", "Example", "Reader", "read", "get_reader", "load_examples", "piece_probability", "INTENTS",
            "DIMENSIONS", "GOALS", "CONFIDENT", "second_person"]
 
@@ -109,6 +111,8 @@ class Reading(BaseModel):
     changes: dict[str, int] = Field(default_factory=dict)  # dimension -> -2..2 (2: a big change)
     drop: list[str] = Field(default_factory=list)  # composer instrument names to leave out
     use: list[str] = Field(default_factory=list)  # composer instrument names to bring in
+    seconds: Optional[float] = None  # a length named for the piece ("like 15 minutes"), agent/amounts.py
+    bpm: Optional[float] = None  # a tempo named for the piece ("around 70 bpm")
     goal: Optional[str] = None
     about: Optional[str] = None  # the person's own words
     about_kind: Optional[Literal["clause", "phrase"]] = None
@@ -146,7 +150,7 @@ class Reading(BaseModel):
     @property
     def asks_change(self) -> bool:
         """True when the message asks for something about the music to change."""
-        return bool(self.changes or self.drop or self.use)
+        return bool(self.changes or self.drop or self.use or self.seconds or self.bpm)
 
     def goal_target(self) -> Optional[tuple[float, float, str]]:
         return GOALS.get(self.goal) if self.goal else None
@@ -420,12 +424,14 @@ class Reader:
             p_drop = float(self.drops.proba(dense, sparse)[0][1])
             for _, names in named:
                 (drop if p_drop >= 0.5 else use).extend(n for n in names if n not in drop + use)
+        named_amounts = amounts(text)
         if intent not in {"music", "feedback"}:
             changes, drop, use = {}, [], []  # "I feel so slow today" asks nothing of the music
+            named_amounts = Amounts()
         about, kind = self._about(parts, all_dense[1:], all_sparse[1:], _after_contrast(text, parts))
         feeling = self._feeling(parts, clause_p, intent) if intent != "talk" else None
         return Reading(intent=intent, confidence=round(confidence, 3), changes=changes, drop=drop, use=use,
-                       goal=goal, about=about, about_kind=kind, feeling=feeling, rule=rule,
+                       seconds=named_amounts.seconds, bpm=named_amounts.bpm, goal=goal, about=about, about_kind=kind, feeling=feeling, rule=rule,
                        probs={k: round(v, 3) for k, v in probs.items()})
 
     def _about(self, parts: list[str], dense: np.ndarray, sparse,

@@ -323,7 +323,7 @@ _DRUMS = re.compile(r"\b(?:drums?|drumming|drum ?kit|percussion|percussive|schla
 
 
 def _music_lead(t: Turn, music: dict) -> str:
-    from .music_prefs import PieceMeasures, describe_change
+    from .music_prefs import PieceMeasures, describe_change, spoken_length
 
     if t.state.crisis_mode:
         return "Here's a calm, steady piece for right now."
@@ -335,7 +335,8 @@ def _music_lead(t: Turn, music: dict) -> str:
         return f"There are no drums in these pieces, so I made this one gentler instead. {change}{notes}"
     if change:
         return f"{change}{notes}"
-    return (f"Here's a {music['seconds']:.0f}-second piece that starts close to how you feel and moves "
+    length = spoken_length(music["seconds"]).replace("seconds", "second").replace("minutes", "minute")
+    return (f"Here's a {length.replace(' ', '-')} piece that starts close to how you feel and moves "
             f"gently toward {music['target_words']}.{notes}")
 
 
@@ -667,8 +668,13 @@ def _understand(t: Turn) -> None:
         last = (s.last_piece or {}).get("measures")
         prefs, notes = apply_feedback(MusicPrefs.model_validate(s.music_prefs or {}), r.changes, r.drop, r.use,
                                       PieceMeasures(**last) if last else None, t.profile.music,
-                                      crisis=s.crisis_mode, default_seconds=t.profile.piece_seconds)
+                                      crisis=s.crisis_mode, default_seconds=t.profile.piece_seconds,
+                                      seconds=r.seconds, bpm=r.bpm)
         s.music_prefs = prefs.model_dump(mode="json")
+        if last and (r.seconds or r.bpm):  # a named amount is described like a step: "longer: about 900 seconds"
+            named = {"length": r.seconds and (1 if prefs.seconds > last["seconds"] else -1),
+                     "tempo": r.bpm and prefs.bpm and (1 if prefs.bpm > last["bpm"] else -1)}
+            t.reading = r.model_copy(update={"changes": {**r.changes, **{d: x for d, x in named.items() if x}}})
         s.avoid_instruments = sorted(set(s.avoid_instruments) | set(prefs.avoid))
         t.change_notes = notes
 
