@@ -204,18 +204,27 @@ def score_feedback(ctx, cases: list[dict]) -> dict:
             "per_kind": {k: f"{a}/{b}" for k, (a, b) in sorted(per_kind.items())}, "misses": misses}
 
 
+#: sections of the topic documents that report the research ("music-for-anxiety#what-the-research-says"):
+#: "is there research showing music lowers anxiety?" is answered there, though ``WHY_TOPICS`` names only the
+#: evidence documents. Counted in ``why_answered`` (added 2026-12-07); ``why_cited_right`` stays as it was.
+EVIDENCE_SECTIONS = ("what-the-evidence-shows", "what-the-research-says")
+
+
 def score_why(ctx, cases: list[dict]) -> dict:
-    got, misses = 0, []
+    got, answered, misses = 0, 0, []
     for case in cases:
         ref = ctx.start_session(f"why-{case['id']}")
         _first_piece(ctx, ref)
         done = _say(ctx, ref, case["text"])
-        docs = {s["id"].split("#")[0] for s in done.sources[:2]}
-        ok = bool(docs & set(WHY_TOPICS[case["topic"]]))
+        ids = [s["id"] for s in done.sources[:2]]
+        ok = bool({i.split("#")[0] for i in ids} & set(WHY_TOPICS[case["topic"]]))
+        research = case["topic"] == "evidence" and any(i.partition("#")[2] in EVIDENCE_SECTIONS for i in ids)
         got += ok
+        answered += ok or research
         if not ok:
             misses.append(case["id"])
-    return {"n": len(cases), "why_cited_right": round(got / len(cases), 3), "misses": misses}
+    return {"n": len(cases), "why_cited_right": round(got / len(cases), 3),
+            "why_answered": round(answered / len(cases), 3), "misses": misses}
 
 
 def score_all(only: list[str] | None = None, folder: str = "understanding_blind",
@@ -259,6 +268,7 @@ def headline(report: dict) -> dict[str, Any]:
         out["feedback_honoured_rate"] = report["feedback"]["honoured"]
     if "why" in report:
         out["why_cited_rate"] = report["why"]["why_cited_right"]
+        out["why_answered_rate"] = report["why"]["why_answered"]
     return out
 
 

@@ -34,7 +34,7 @@ MIN_PASSAGE_SCORE = 0.3  # plain search: below it (seen: a crisis-helpline stati
                          # "why did it start so low?") the passage is about something else
 _LOCK = threading.Lock()
 #: the authored questions per document: the first set, and 612 more written from the documents alone
-QUESTION_FILES = ("document_questions.yaml", "document_questions_more.yaml")
+QUESTION_FILES = ("document_questions.yaml", "document_questions_more.yaml", "document_questions_third.yaml")
 #: the authored questions per section ("<doc-id>#<section-slug>", as the index's passage ids)
 SECTION_FILE = "section_questions.yaml"
 

@@ -36,7 +36,8 @@ class Sentence(BaseModel):
 #: the labelled files, all in the same four-column format: feeling sentences first, then
 #: situational messages (a court date, a dog that died) written blind of the test sets
 FILES = ("mood_sentences.tsv", "mood_situations_a.tsv", "mood_situations_b.tsv", "mood_more_a.tsv", "mood_more_b.tsv",
-         "mood_situations_c.tsv", "mood_situations_d.tsv", "mood_situations_e.tsv")
+         "mood_situations_c.tsv", "mood_situations_d.tsv", "mood_situations_e.tsv", "mood_situations_f.tsv",
+         "mood_situations_g.tsv")
 
 
 @lru_cache(maxsize=1)
