@@ -54,8 +54,8 @@ $(LLAMA_STAMP): $(STAMP)
 
 # The mood encoder (tools/mood/encoder.py) is ours: all-MiniLM-L6-v2 from PyPI fine-tuned on our mood rows,
 # made here rather than kept in git (23 MB). About 12 CPU-minutes with torch, once, and again when the mood
-# data or the recipe change.
-$(MOOD_ENCODER): $(STAMP) tools/mood/encoder.py $(wildcard tools/data/mood_*.tsv)
+# data or the recipe change (the venv is order-only: reinstalling the project does not retrain it).
+$(MOOD_ENCODER): tools/mood/encoder.py $(wildcard tools/data/mood_*.tsv) | $(STAMP)
 	$(PY) -m attune.tools.mood.encoder build
 
 clean-venv:
