@@ -41,6 +41,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     units: dict[str, _Unit]
     numbers: dict[str, float]
+    a_after: list[str]
     not_after: list[str]
     examples: dict[str, dict[str, float]]
     near_misses: list[str]
@@ -71,10 +72,14 @@ def amounts(text: str) -> Amounts:
         if before_words.intersection(before):
             continue  # "awake for 20 minutes", "a meeting in 15 minutes": time, not the piece
         raw = m.group("num").lower()
+        if raw in ("a", "an") and not (before and before[-1] in spec.a_after):
+            continue  # "wait a minute", "give me a sec": not a length
         value = float(raw.replace(",", ".")) if raw[0].isdigit() else spec.numbers[raw]
         if m.group("bpm"):
             bpm = bpm if bpm is not None else value
         else:
             unit = "minutes" if m.group("minutes") else "seconds"
+            if re.match(r"\s+and\s+a\s+half\b", text[m.end():], re.IGNORECASE):
+                value += 0.5  # "a minute and a half"
             seconds = seconds if seconds is not None else value * spec.units[unit].factor
     return Amounts(seconds=seconds, bpm=bpm)
