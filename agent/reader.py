@@ -80,7 +80,7 @@ class Example(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1)
-    lang: Literal["en", "es", "fr", "de", "it", "pt", "nl", "pl"]
+    lang: Literal["en", "es", "fr", "de", "it", "pt", "nl", "pl", "tr"]
     intent: Intent
     tempo: int = Field(0, ge=-1, le=1)
     energy: int = Field(0, ge=-1, le=1)

@@ -81,11 +81,13 @@ def test_a_passage_found_with_search_guidance_may_be_cited(agent_ctx, scripted):
     from attune.agent.events import PassagesRetrieved
 
     ref = agent_ctx.start_session("patient-a")
-    query = "music for agitation in dementia care homes"
+    # the model looks up something the turn's own retrieval has no reason to find (a question about his dad
+    # and music had come to share its top passage with "music for agitation in dementia care homes")
+    query = "how loud is too loud for headphones, safe listening volume"
     found = agent_ctx.retriever.search(query, k=1)[0]
     scripted.model.enqueue(
         AIMessage(content="", tool_calls=[{"name": "search_guidance", "id": "s1", "args": {"query": query, "k": 1}}]),
-        f"Familiar music can ease agitation [{found.id}]. Would you like a short piece for your dad?")
+        f"Keep it at a comfortable volume for him [{found.id}]. Would you like a short piece for your dad?")
     events, done = _turn(agent_ctx, ref, "my dad gets restless in the evenings, would music help him?")
     retrieved = {p["id"] for e in events if isinstance(e, PassagesRetrieved) for p in e.passages}
     assert found.id not in retrieved  # only the tool call found it

@@ -77,6 +77,17 @@ def test_instrument_vocabulary_is_a_lookup():
     assert instruments_named("I lost my keys at the station") == []
 
 
+@pytest.mark.parametrize("text,family", [
+    ("następny bez fortepianu, proszę", "piano"), ("de volgende met een fluit erin", "flute"),
+    ("bir sonrakinde keman olmasın", "violin"), ("z gitarą następnym razem", "guitar"),
+    ("zonder strijkers graag", "strings"), ("bir dahakine piyanosuz olsun", "piano"),
+])
+def test_instruments_are_named_in_dutch_polish_and_turkish(text, family):
+    """Dutch and Polish are reader languages and Turkish mood data exists, but "fortepian", "fluit" or "keman"
+    named no instrument: "no piano" in Polish left the piano in."""
+    assert family in [c for c, _ in instruments_named(text)]
+
+
 @pytest.mark.parametrize("text,goal", [("something to help me drift off to sleep please", "sleep"),
                                        ("I need music to get me moving for my run", "energy"),
                                        ("can you help me focus on this essay", "focus")])
