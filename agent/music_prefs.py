@@ -16,6 +16,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from attune.tools.music.plan import spoken_length
+
 __all__ = ["MusicPrefs", "PieceMeasures", "apply_feedback", "describe_change", "measures", "spoken_length"]
 
 TEMPO_STEP = 12.0  # beats per minute for "faster"/"slower" (a big ask: 20)
@@ -152,13 +154,6 @@ def apply_feedback(prefs: MusicPrefs, changes: dict[str, int], drop: list[str], 
         p.use = allowed or p.use
         p.avoid = [n for n in p.avoid if n not in use]
     return p, notes
-
-
-def spoken_length(seconds: float) -> str:
-    """ "90 seconds", "10 minutes", "2.5 minutes": how a person says a piece's length."""
-    if seconds < 120:
-        return f"{seconds:.0f} seconds"
-    return f"{round(seconds / 30) / 2:g} minutes"
 
 
 def _tempo_word(up: bool) -> str:

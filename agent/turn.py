@@ -27,7 +27,7 @@ from attune.common.errors import AttuneError, InputError, from_failure
 from .events import (Event, MoodInferred, PassagesRetrieved, Reply, ReplyDelta, Screened, StepChosen, ToolCalled,
                      ToolResult, TurnDone, TurnFailed, TurnStarted)
 from .policy import SURE_YES, SessionState, decide
-from .reader import GOALS, Reading, clauses, read
+from .reader import GOALS, Reading, clauses, read, second_person
 from .reflect import SYSTEM_TEMPLATE, reflect
 from .reply import affirmation, open_question
 from .store.turn_writes import TurnWrites
@@ -521,11 +521,16 @@ _CLARIFY = {
 
 def step_clarify(t: Turn) -> Iterator[Event]:
     if t.state.pending == "another" and t.reading.intent == "yes":  # a vague "ok, thanks" to "shall I make another?"
-        t.reply = "Would you like another piece now, or is that enough music for today?"
+        text = "Would you like another piece now, or is that enough music for today?"
     else:
-        t.reply = _CLARIFY.get(t.reading.intent, "Could you tell me a little more about what you'd like?")
+        text = _CLARIFY.get(t.reading.intent, "Could you tell me a little more about what you'd like?")
+    if t.reading.intent == "bye":  # "ok. I think I'll try to talk to him tonight": heard first, then asked
+        plan = next((c for c in reversed(clauses(t.text)) if re.match(r"(?i)i(?:'ll| will| think| am going| might)\b", c)),
+                    None)
+        if plan:  # their own words, turned to "you" (a model sentence had said "after all these days")
+            yield _say(t, f"So {second_person(plan)}.")
     t.state.questions += 1
-    yield ReplyDelta(t.reply)
+    yield _say(t, text)
 
 
 def step_talk(t: Turn) -> Iterator[Event]:
@@ -574,7 +579,7 @@ NEXT_STATE = {"checkin": "checkin", "explore": "explore", "offer_music": "offer_
 
 def close_text(state: SessionState, resources_line: str) -> str:
     pieces = f"we listened to {state.pieces} piece{'s' if state.pieces != 1 else ''}" if state.pieces else \
-        "we talked without music this time"
+        "we talked without music"
     suds = [r.get("suds") for r in state.self_reports if r.get("suds") is not None]
     change = f", and your distress rating went from {suds[0]:g} to {suds[-1]:g}" if len(suds) >= 2 else ""
     # No guess at how the person feels now: "you seem to be feeling low now" answered "thanks, that helped.

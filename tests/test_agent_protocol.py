@@ -390,3 +390,15 @@ def test_a_second_goodbye_is_not_answered_with_the_summary_again(ctx):
     _, second = turn(ctx, ref, "bye!")
     assert first.step == "close" and "Thank you for spending this time with me" in first.reply
     assert second.step == "close" and second.reply != first.reply and "Goodbye" in second.reply
+
+
+def test_an_unsure_goodbye_is_heard_then_asked_not_ended(ctx):
+    """ "ok. I think I'll try calling her tomorrow" (goodbye 0.64) had ended the session with the summary."""
+    ref = ctx.start_session("patient-unsure-goodbye")
+    for text in ("hi", "my sister and I had a huge fight and now she's not answering"):
+        turn(ctx, ref, text)
+    _, done = turn(ctx, ref, "ok. I think I'll try calling her tomorrow")
+    assert done.step == "clarify", done.step
+    assert done.reply == "So you think you'll try calling her tomorrow. Would you like to end our session here?"
+    _, done = turn(ctx, ref, "yes")
+    assert done.step == "close" and "Thank you for spending this time with me" in done.reply

@@ -179,7 +179,7 @@ class MusicPlan(BaseModel):
         lines = [
             f"The music starts close to how you feel now ({mood_words(self.start)}) and moves "
             f"step by step toward {mood_words(self.target)} over {len(self.segments)} phrases "
-            f"(about {self.duration_s:.0f} seconds). Meeting you first and changing gradually is "
+            f"(about {spoken_length(self.duration_s)}). Meeting you first and changing gradually is "
             "the iso principle (Altshuler 1948).",
             f"Key: {first.key} at the start, {last.key} at the end. {REASONS['mode']}",
             f"Tempo: {first.bpm:.0f} to {last.bpm:.0f} beats per minute, never changing by more "
@@ -213,6 +213,13 @@ _MOOD_WORDS = {  # (valence side, arousal side) -> plain words; -1 low, 0 middle
     (0, -1): "calm", (0, 0): "somewhere in the middle", (0, 1): "keyed up",
     (1, -1): "content and calm", (1, 0): "bright", (1, 1): "bright and lively",
 }
+
+
+def spoken_length(seconds: float) -> str:
+    """ "90 seconds", "10 minutes", "2.5 minutes": a length as a person says it."""
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    return f"{round(seconds / 30) / 2:g} minutes"
 
 
 def mood_words(m: Mood) -> str:
