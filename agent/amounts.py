@@ -41,8 +41,8 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     units: dict[str, _Unit]
     numbers: dict[str, float]
-    a_after: list[str]
-    not_after: list[str]
+    a_after: frozenset[str]
+    not_after: frozenset[str]
     examples: dict[str, dict[str, float]]
     near_misses: list[str]
 
@@ -66,10 +66,9 @@ def amounts(text: str) -> Amounts:
     """The length and tempo named in ``text`` (None where none is named, or where a number is elapsed time)."""
     spec, pattern = load_amounts()
     seconds = bpm = None
-    before_words = set(spec.not_after)
     for m in pattern.finditer(text or ""):
         before = re.findall(r"[\w']+", text[:m.start()].lower())[-3:]
-        if before_words.intersection(before):
+        if spec.not_after.intersection(before):
             continue  # "awake for 20 minutes", "a meeting in 15 minutes": time, not the piece
         raw = m.group("num").lower()
         if raw in ("a", "an") and not (before and before[-1] in spec.a_after):

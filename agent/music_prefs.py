@@ -141,7 +141,8 @@ def apply_feedback(prefs: MusicPrefs, changes: dict[str, int], drop: list[str], 
         wanted = p.seconds
         p.seconds = _clip(p.seconds, 20.0, max_seconds)
         if abs(wanted - p.seconds) >= 1:
-            notes.append(f"{spoken_length(p.seconds)} is as {'long' if wanted > p.seconds else 'short'} as a piece can be here.")
+            notes.append(f"{spoken_length(p.seconds)} is as {'long' if wanted > p.seconds else 'short'} "
+                         "as a piece can be here.")
     for name in drop:
         if name not in p.avoid:
             p.avoid.append(name)

@@ -424,14 +424,15 @@ class Reader:
             p_drop = float(self.drops.proba(dense, sparse)[0][1])
             for _, names in named:
                 (drop if p_drop >= 0.5 else use).extend(n for n in names if n not in drop + use)
-        named_amounts = amounts(text)
-        if intent not in {"music", "feedback"}:
+        asks = intent in {"music", "feedback"}
+        if not asks:
             changes, drop, use = {}, [], []  # "I feel so slow today" asks nothing of the music
-            named_amounts = Amounts()
+        named_amounts = amounts(text) if asks else Amounts()  # "I walked for 40 minutes" names no length
         about, kind = self._about(parts, all_dense[1:], all_sparse[1:], _after_contrast(text, parts))
         feeling = self._feeling(parts, clause_p, intent) if intent != "talk" else None
         return Reading(intent=intent, confidence=round(confidence, 3), changes=changes, drop=drop, use=use,
-                       seconds=named_amounts.seconds, bpm=named_amounts.bpm, goal=goal, about=about, about_kind=kind, feeling=feeling, rule=rule,
+                       seconds=named_amounts.seconds, bpm=named_amounts.bpm, goal=goal, about=about,
+                       about_kind=kind, feeling=feeling, rule=rule,
                        probs={k: round(v, 3) for k, v in probs.items()})
 
     def _about(self, parts: list[str], dense: np.ndarray, sparse,

@@ -519,14 +519,16 @@ _CLARIFY = {
 }
 
 
+_A_PLAN = re.compile(r"i(?:'ll| will| think| am going| might)\b", re.IGNORECASE)  # "I'll try calling her"
+
+
 def step_clarify(t: Turn) -> Iterator[Event]:
     if t.state.pending == "another" and t.reading.intent == "yes":  # a vague "ok, thanks" to "shall I make another?"
         text = "Would you like another piece now, or is that enough music for today?"
     else:
         text = _CLARIFY.get(t.reading.intent, "Could you tell me a little more about what you'd like?")
     if t.reading.intent == "bye":  # "ok. I think I'll try to talk to him tonight": heard first, then asked
-        plan = next((c for c in reversed(clauses(t.text)) if re.match(r"(?i)i(?:'ll| will| think| am going| might)\b", c)),
-                    None)
+        plan = next((c for c in reversed(clauses(t.text)) if _A_PLAN.match(c)), None)
         if plan:  # their own words, turned to "you" (a model sentence had said "after all these days")
             yield _say(t, f"So {second_person(plan)}.")
     t.state.questions += 1
