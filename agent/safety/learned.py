@@ -60,6 +60,24 @@ def load_exemplars(path: Path = EXEMPLARS_PATH) -> list[tuple[str, str, str]]:
     return rows
 
 
+ADDED_SUBS = frozenset({"everyday_mood"})  # benign rows that add weight to their class instead of sharing it
+ADDED_WEIGHT = 0.1  # of a curated benign row's weight, for each of those rows
+
+
+def _row_weights(rows: list[tuple[str, str, str]]) -> np.ndarray:
+    """Balanced class weights over the curated exemplars; the everyday rows (``ADDED_SUBS``) each weigh what a
+    curated benign row weighs times ``ADDED_WEIGHT``.
+
+    Balancing over all rows made the 7,350 everyday rows dilute the curated benign ones (closings, "I'm not
+    suicidal, just tired", a sentence in Cyrillic) to a quarter of their weight, and those then read as crisis.
+    """
+    curated = [label for _, label, sub in rows if sub not in ADDED_SUBS]
+    counts = {label: curated.count(label) for label in set(curated)}
+    per_class = {label: len(curated) / (len(counts) * n) for label, n in counts.items()}
+    return np.array([per_class[label] * (ADDED_WEIGHT if sub in ADDED_SUBS else 1.0) for _, label, sub in rows],
+                    dtype=np.float64)
+
+
 def prepare(text: str) -> str:
     """The text the embedding sees: normalised, figurative phrases removed."""
     masked, _ = mask_figurative(normalise(text).text)
@@ -144,7 +162,8 @@ class LearnedLayer:
         from attune.knowledge.ngrams import CharNgrams
 
         labels = [label for _, label, _ in rows]
-        model = LogisticRegression(C=self._c, max_iter=3000, class_weight="balanced")
+        model = LogisticRegression(C=self._c, max_iter=3000)
+        weights = _row_weights(rows)
         ngrams = None
         features = matrix
         if self._chars:
@@ -153,7 +172,7 @@ class LearnedLayer:
             prepared = [prepare(t) for t, _, _ in rows]
             ngrams = CharNgrams.fit(prepared, (2, 5), min_df=2 if len(rows) > 50 else 1)
             features = hstack([csr_matrix(matrix), ngrams.transform(prepared)]).tocsr()
-        model.fit(features, labels)
+        model.fit(features, labels, sample_weight=weights)
         return (tuple(str(c) for c in model.classes_), np.asarray(model.coef_, dtype=np.float32).T.copy(),
                 np.asarray(model.intercept_, dtype=np.float32), ngrams)
 
@@ -168,7 +187,7 @@ class LearnedLayer:
                 from attune.knowledge.embedding import cached_fit
 
                 # preparing 3,500 exemplars costs 0.6 s: the key is the raw texts and the preparing code
-                key = ("\n".join(f"{label}\t{text}" for text, label, _ in rows) + f"|C={self._c}|chars={self._chars}|"
+                key = ("\n".join(f"{label}\t{text}" for text, label, _ in rows) + f"|C={self._c}|chars={self._chars}|weights=curated-balanced-{ADDED_WEIGHT}|"
                        + _preparing_code_digest())
 
                 def build() -> tuple:
