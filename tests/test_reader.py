@@ -48,6 +48,9 @@ CHANGES = [
     ("softer", "it was a bit loud for me, can you turn it down", {"loudness": -1}),
     ("longer", "that ended just as I was settling, make it longer", {"length": 1}),
     ("slower", "too rushed, slow it down", {"tempo": -1}),
+    # two changes in one message: read whole, "too quiet" beside "a bit longer" had come out as quieter
+    ("quiet-and-short", "that was nice but kind of too quiet, and a bit longer next time", {"loudness": 1, "length": 1}),
+    ("loud-and-long", "it was too loud and way too long", {"loudness": -1, "length": -1}),
 ]
 
 
