@@ -105,7 +105,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not raw:
             break
         line = decode_bytes(raw).strip()
-        if line.lower() in {"quit", "exit", "bye"}:
+        if line.lower() in {"quit", "exit"}:  # "bye" is said to Attune, which answers with a goodbye
             break
         if not line:
             continue

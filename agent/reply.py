@@ -59,16 +59,25 @@ def _stems(text: str) -> set[str]:
     return {w[:4] for w in re.findall(r"[a-zà-ÿ']{4,}", text.lower()) if w not in _STOPWORDS}
 
 
-def grounded(continuation: str, conversation: str) -> bool:
-    """True when most of the model's content words come from what the person said.
+_HEDGES = set("""maybe perhaps probably seems still again lately recently things everything something much lots
+yourself you're you've you'd you'll""".split())
+_MIRRORS = {"yourself": "myself", "yours": "mine"}
 
-    A reason the person never gave ("maybe because the exam was expensive") is
-    an invention; at least 60 % of the reason's content words (by their first
-    four letters) must appear in the recent conversation.
+
+def grounded(continuation: str, conversation: str) -> bool:
+    """True when every content word of the model's reason comes from what the person said.
+
+    A reason the person never gave ("maybe because the exam was expensive") is an invention, and so is one
+    word changed: "your dad's surgery got moved to friday" came back as "... happened on Friday", and "low
+    about yourself" from someone who never spoke of themselves. Words are compared by their first four
+    letters; hedges ("maybe", "lately") are free, and "yourself" counts only when the person said "myself".
+    (Until 2026-12-07, 60 % of the words sufficed, which let both through.)
     """
     said = _stems(conversation)
-    own = _stems(continuation)
-    return bool(own) and len(own & said) / len(own) >= 0.6
+    lowered = continuation.lower()
+    own = _stems(lowered) - {w[:4] for w in _HEDGES}
+    mirrored = {_MIRRORS[w][:4] for w in re.findall(r"[a-z']+", lowered) if w in _MIRRORS}
+    return bool(own | mirrored) and own <= said and mirrored <= said
 
 
 def finish_reflection(prefill: str, continuation: str, allow_empty: bool = False) -> str | None:

@@ -1,0 +1,30 @@
+"""A reason the model gives must be the person's own words (agent/reply.py ``grounded``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from attune.agent.reply import grounded
+
+SAID = "honestly I'm not great. my dad's surgery got moved to friday and I keep imagining the worst"
+
+
+@pytest.mark.parametrize("reason", [
+    " because your dad's surgery got moved to Friday",
+    " maybe because you keep imagining the worst",
+])
+def test_a_reason_in_the_persons_words_passes(reason):
+    assert grounded(reason, SAID)
+
+
+@pytest.mark.parametrize("reason", [
+    " yourself, maybe because your dad's surgery happened on Friday",  # one word changed, and a self never spoken of
+    " because the hospital keeps cancelling",  # a reason never given
+    " about yourself",
+])
+def test_a_reason_with_words_the_person_never_said_fails(reason):
+    assert not grounded(reason, SAID)
+
+
+def test_yourself_counts_when_the_person_spoke_of_themselves():
+    assert grounded(" because you're angry at yourself", "I'm so angry at myself today")
