@@ -512,7 +512,7 @@ def change_segments(text: str) -> list[str]:
     The direction models learned from rows that mostly ask one change; read whole, a message asking two read
     "too quiet" as quieter (0.98) beside "a bit longer" (2026-12-07, blind set 11: 24 of 140 reversed).
     """
-    return [p.strip() for p in _SEGMENT_SPLIT.split(text) if p and len(p.split()) >= 1 and p.strip()]
+    return [p.strip() for p in _SEGMENT_SPLIT.split(text) if p and p.strip()]
 
 
 def _after_contrast(text: str, parts: list[str]) -> int:
