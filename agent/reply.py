@@ -60,8 +60,8 @@ def _stems(text: str) -> set[str]:
 
 
 _HEDGES = set("""maybe perhaps probably seems still again lately recently things everything something much lots
-yourself you're you've you'd you'll""".split())
-_MIRRORS = {"yourself": "myself", "yours": "mine"}
+you're you've you'd you'll""".split())
+_MIRRORS = {"yourself": "myself", "yours": "mine"}  # free as words, but only after the person said the right side
 
 
 def grounded(continuation: str, conversation: str) -> bool:
@@ -75,7 +75,7 @@ def grounded(continuation: str, conversation: str) -> bool:
     """
     said = _stems(conversation)
     lowered = continuation.lower()
-    own = _stems(lowered) - {w[:4] for w in _HEDGES}
+    own = _stems(lowered) - {w[:4] for w in _HEDGES | set(_MIRRORS)}
     mirrored = {_MIRRORS[w][:4] for w in re.findall(r"[a-z']+", lowered) if w in _MIRRORS}
     return bool(own | mirrored) and own <= said and mirrored <= said
 

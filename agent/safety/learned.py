@@ -71,9 +71,11 @@ def _row_weights(rows: list[tuple[str, str, str]]) -> np.ndarray:
     Balancing over all rows made the 7,350 everyday rows dilute the curated benign ones (closings, "I'm not
     suicidal, just tired", a sentence in Cyrillic) to a quarter of their weight, and those then read as crisis.
     """
-    curated = [label for _, label, sub in rows if sub not in ADDED_SUBS]
-    counts = {label: curated.count(label) for label in set(curated)}
-    per_class = {label: len(curated) / (len(counts) * n) for label, n in counts.items()}
+    from collections import Counter
+
+    counts = Counter(label for _, label, sub in rows if sub not in ADDED_SUBS)
+    curated = sum(counts.values())
+    per_class = {label: curated / (len(counts) * n) for label, n in counts.items()}
     return np.array([per_class[label] * (ADDED_WEIGHT if sub in ADDED_SUBS else 1.0) for _, label, sub in rows],
                     dtype=np.float64)
 
