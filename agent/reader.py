@@ -18,7 +18,12 @@ How: the local MiniLM sentence embedding beside character 2-4-gram TF-IDF
 blurs), then logistic regressions trained on the authored examples in
 ``agent/data/reader/*.jsonl`` (several thousand utterances in six languages,
 written for Attune). Instrument names are a closed vocabulary and are looked
-up (``instruments.yaml``); whether one is to be dropped or used is learned.
+up (``instruments.yaml``); whether one is to be dropped or used is learned,
+for each part of the message that names one when that part is clear ("quita
+el piano y ponle violín"). The direction models also see their features a
+second time where a turning word stands (``stance.yaml``: "too", "trop",
+"zu", "demasiado"), so "too slow" can ask for faster while "slower" asks
+for slower, in every language the examples cover.
 ``overrides.yaml`` holds the few phrase rules that win over the classifier,
 each with examples that must and must not match (run as tests).
 
@@ -63,6 +68,7 @@ GOALS: dict[str, tuple[float, float, str]] = {
 CONFIDENT = 0.5  # below this intent probability, an action is asked about, not taken
 SURE_BYE = 0.8  # ending the session is final: "ok. I think I'll try calling her tomorrow" read as a goodbye at 0.64
 CHANGE_P = 0.55  # a dimension's direction is read when its probability passes this (0.5 read "a bit loud for me, turn it down" as less energy too, at 0.53)
+PART_DROP_MARGIN = 0.3  # a part of the message decides drop or use for its own instruments when this far from 0.5
 SEGMENT_P = 0.8  # a part of the message ("too quiet") sets a direction this surely ("slow it down" read quieter at 0.66)
 CLEAR_CLAUSE_P = 0.7  # an unsure message takes the intent of a clause this clear
 PHRASE_P = 0.75  # what the feeling is about is called a phrase (not a clause) only this surely
@@ -194,6 +200,41 @@ class Override:
 _OVERRIDE_KEYS = {"name", "intent", "whole_message", "examples", "near_misses", "why"}
 
 
+_STANCE_KEYS = {"words", "after", "examples", "near_misses"}
+
+
+@lru_cache(maxsize=1)
+def stance_pattern() -> re.Pattern[str]:
+    """Any word that turns what follows into its opposite ("too slow", "moins fort"), from ``stance.yaml``."""
+    raw = load_yaml(_data_dir().joinpath("stance.yaml").read_text("utf-8"))
+    words = []
+    for lang, entry in raw.items():
+        unknown = set(entry) - _STANCE_KEYS
+        if unknown or not entry.get("words") or not entry.get("examples"):
+            raise ValueError(f"stance.yaml {lang}: needs words and examples, unknown keys {sorted(unknown)}")
+        words.extend(re.escape(w.lower()).replace(r"\ ", r"\s+") + r"(?!\w)(?=\s+\w)" for w in entry["words"])
+        words.extend(r"(?<=\w\s)" + re.escape(w.lower()) + r"(?!\w)" for w in entry.get("after", []))
+    words.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")", re.IGNORECASE)
+
+
+def stance(texts: list[str]) -> np.ndarray:
+    """1.0 for each text holding a turning word, else 0.0 (a column for the direction models' features)."""
+    pattern = stance_pattern()
+    return np.array([1.0 if pattern.search(t) else 0.0 for t in texts], dtype=np.float32)
+
+
+def _turned(dense: np.ndarray, sparse, flags: np.ndarray):
+    """The direction models' features: the text's features, then the same again where a turning word stands.
+
+    A linear model over the plain features cannot learn that "lent" asks for slower alone and for faster after
+    "trop"; over these it can (the second half learns the turn)."""
+    from scipy.sparse import diags, hstack
+
+    return (np.hstack([dense, dense * flags[:, None]]),
+            hstack([sparse, diags(flags) @ sparse]).tocsr())
+
+
 @lru_cache(maxsize=1)
 def load_overrides() -> tuple[Override, ...]:
     raw = load_yaml(_data_dir().joinpath("overrides.yaml").read_text("utf-8")) or []
@@ -309,7 +350,7 @@ def as_noun_phrase(words: str) -> str:
 
 # ---------------------------------------------------------------- the model
 
-DATA_VERSION = "reader-4"  # bump to rebuild every cached model after a change of features
+DATA_VERSION = "reader-7"  # bump to rebuild every cached model after a change of features
 
 
 class _Linear:
@@ -356,7 +397,9 @@ class Reader:
         n = dense.shape[1]
         self.intent = _Linear(_fit(x, [e.intent for e in examples]), n)
         # directions are learned from every row: a "talk" row that says "I feel slow" teaches "no change"
-        self.dims = {d: _Linear(_fit(x, [getattr(e, d) for e in examples]), n) for d in DIMENSIONS}
+        td, ts = _turned(dense, sparse, stance(texts))
+        tx = hstack([csr_matrix(td), ts]).tocsr()
+        self.dims = {d: _Linear(_fit(tx, [getattr(e, d) for e in examples]), 2 * n) for d in DIMENSIONS}
         changed = [i for i, e in enumerate(examples) if any(getattr(e, d) for d in DIMENSIONS)]
         self.big = _Linear(_fit(x[changed], [examples[i].size == 2 for i in changed], c=2.0), n)
         self.goal = _Linear(_fit(x, [e.goal or "none" for e in examples]), n)
@@ -413,8 +456,12 @@ class Reader:
         asks_piece = intent in {"music", "feedback"}
         segments = change_segments(text) if asks_piece else []
         seg_dense, seg_sparse = self._features(segments) if len(segments) > 1 else (None, None)
+        turned_dense, turned_sparse = _turned(dense, sparse, stance([text]))
+        plain_segments = seg_dense, seg_sparse
+        if seg_dense is not None:
+            seg_dense, seg_sparse = _turned(seg_dense, seg_sparse, stance(segments))
         for d, model in self.dims.items():
-            p = dict(zip(model.classes, model.proba(dense, sparse)[0]))
+            p = dict(zip(model.classes, model.proba(turned_dense, turned_sparse)[0]))
             best = max(p, key=p.get)
             direction = int(best) if best != 0 and p[best] >= CHANGE_P else 0
             if seg_dense is not None:  # one request per segment, as the training rows are
@@ -435,9 +482,14 @@ class Reader:
         use: list[str] = []
         named = instruments_named(text)
         if named:
-            p_drop = float(self.drops.proba(dense, sparse)[0][1])
-            for _, names in named:
-                (drop if p_drop >= 0.5 else use).extend(n for n in names if n not in drop + use)
+            p_drop = {canonical: float(self.drops.proba(dense, sparse)[0][1]) for canonical, _ in named}
+            in_parts = [instruments_named(part) for part in segments] if plain_segments[0] is not None else []
+            if sum(1 for found in in_parts if found) > 1:  # "no piano, add a cello": each part decides for its own
+                for found, row in zip(in_parts, self.drops.proba(*plain_segments)):
+                    if abs(row[1] - 0.5) >= PART_DROP_MARGIN:  # a bare "violins" after "without the cellos" says nothing
+                        p_drop.update((canonical, float(row[1])) for canonical, _ in found)
+            for canonical, names in named:
+                (drop if p_drop[canonical] >= 0.5 else use).extend(n for n in names if n not in drop + use)
         asks = intent in {"music", "feedback"}
         if not asks:
             changes, drop, use = {}, [], []  # "I feel so slow today" asks nothing of the music
@@ -547,7 +599,8 @@ def get_reader() -> Reader:
                 from attune.knowledge.embedding import cached_fit
 
                 examples = load_examples()
-                key = DATA_VERSION + "\n" + "\n".join(e.model_dump_json() for e in examples)
+                stance_words = _data_dir().joinpath("stance.yaml").read_text("utf-8")  # features of the directions
+                key = DATA_VERSION + "\n" + stance_words + "\n" + "\n".join(e.model_dump_json() for e in examples)
                 _READER = cached_fit("reader", key, lambda: Reader(examples))
     return _READER
 

@@ -51,6 +51,14 @@ CHANGES = [
     # two changes in one message: read whole, "too quiet" beside "a bit longer" had come out as quieter
     ("quiet-and-short", "that was nice but kind of too quiet, and a bit longer next time", {"loudness": 1, "length": 1}),
     ("loud-and-long", "it was too loud and way too long", {"loudness": -1, "length": -1}),
+    # a turning word ("trop", "zu", "demasiado", "za", "demais") asks for the opposite of the word it turns
+    ("fr-turned", "c'était trop lent, et un peu moins fort la prochaine fois", {"tempo": 1, "loudness": -1}),
+    ("fr-plain", "plus lent s'il te plaît", {"tempo": -1}),
+    ("de-turned", "zu leise und etwas zu kurz", {"loudness": 1, "length": 1}),
+    ("es-turned", "me gustó, pero demasiado triste", {"mode": 1}),
+    ("it-turned", "troppo veloce per me", {"tempo": -1}),
+    ("pl-turned", "za głośno i za długo", {"loudness": -1, "length": -1}),
+    ("pt-after", "a música ficou lenta demais", {"tempo": 1}),
 ]
 
 
@@ -198,6 +206,24 @@ def test_a_goodbye_must_be_sure_to_end_the_session():
 @pytest.mark.parametrize("text", ["", "   ", "🙂" * 3000, "a" * 50_000, "\x00\u202e odd"])
 def test_odd_input_reads_without_error(text):
     assert isinstance(read(text), Reading)
+
+
+def _stance_cases():
+    from attune.agent.reader import _data_dir
+    from attune.common.data import load_yaml
+
+    for lang, entry in load_yaml(_data_dir().joinpath("stance.yaml").read_text("utf-8")).items():
+        for ex in entry["examples"]:
+            yield pytest.param(ex, 1.0, id=f"{lang}-turns-{ex[:20]}")
+        for ex in entry.get("near_misses", []):
+            yield pytest.param(ex, 0.0, id=f"{lang}-plain-{ex[:20]}")
+
+
+@pytest.mark.parametrize("text,flag", list(_stance_cases()))
+def test_turning_words_match_their_examples(text, flag):
+    from attune.agent.reader import stance
+
+    assert stance([text])[0] == flag
 
 
 def _override_cases():
