@@ -133,3 +133,29 @@ def test_onnxruntime_batches_prompts_of_any_length_with_the_words_of_a_lone_requ
         t.join(timeout=180)
     assert [together.get(i) for i in range(len(prompts))] == alone
     assert max(sizes) > 1 and len(sizes) < len(prompts)  # they really shared generators
+
+
+def test_a_prompt_that_begins_like_the_last_one_reuses_its_prefill_with_the_same_words(tmp_path, monkeypatch):
+    """The kept generator rewinds to what two prompts share and reads only the rest; the reply is word for word
+    the one a fresh generator gives."""
+    from attune.agent.llm.ortgenai import load_engine
+
+    settings = load_settings(data_dir=tmp_path)
+    engine = load_engine(settings.model_path, settings.models_dir)
+    system = {"role": "system", "content": "You are a warm, brief listener. Reply with one short sentence that "
+                                           "reflects what the person said, in your own words."}
+    first, second = (engine.prompt_ids([system, {"role": "user", "content": m}], "It sounds like")
+                     for m in ("my dog died last month and the house feels empty",
+                               "my sister called and that helped a little"))
+    fresh = []
+    generate = engine._generate
+    monkeypatch.setattr(engine, "_generate", lambda rows: (fresh.append(len(rows)), generate(rows))[1])
+    engine._solo, engine._solo_tokens = None, []
+    "".join(engine.stream(first, 24))
+    shared = engine._shared(second)
+    assert shared >= len(second) // 2  # the system prompt and the template's opening
+    reused = "".join(engine.stream(second, 24))
+    assert not fresh  # both went through the kept generator
+    engine._solo, engine._solo_tokens = None, []
+    alone = "".join(engine.stream(second, 24))  # a new generator reading the whole prompt
+    assert reused == alone and reused.strip()
