@@ -187,13 +187,17 @@ class Engine:
             generator.generate_next_token()
             token = int(generator.get_next_tokens()[0])
             self._solo_tokens.append(token)
-            if token in self.eos_ids or r.halt.is_set():
-                r.finished = True
-                break
-            r.produced += 1
-            r.out.put(token)
-            if r.produced >= r.max_new:
-                r.finished = True
+            self._hand(r, token)
+
+    def _hand(self, r: Request, token: int) -> None:
+        """Give ``token`` to its reader, or end the request at the end of its reply, its length or its reader."""
+        if token in self.eos_ids or r.halt.is_set():
+            r.finished = True
+            return
+        r.produced += 1
+        r.out.put(token)
+        if r.produced >= r.max_new:
+            r.finished = True
 
     def _generate(self, rows: list[Request]) -> None:
         """One greedy generator over the rows (prompts right-padded); each row's tokens go to its queue."""
@@ -212,16 +216,8 @@ class Engine:
             generator.generate_next_token()
             step = generator.get_next_tokens()
             for r, token in zip(rows, step):
-                if r.finished:
-                    continue
-                token = int(token)
-                if token in self.eos_ids or r.halt.is_set():
-                    r.finished = True
-                    continue
-                r.produced += 1
-                r.out.put(token)
-                if r.produced >= r.max_new:
-                    r.finished = True
+                if not r.finished:
+                    self._hand(r, int(token))
             if all(r.finished for r in rows):
                 break
 
