@@ -482,7 +482,8 @@ class Reader:
         use: list[str] = []
         named = instruments_named(text)
         if named:
-            p_drop = {canonical: float(self.drops.proba(dense, sparse)[0][1]) for canonical, _ in named}
+            whole = float(self.drops.proba(dense, sparse)[0][1])
+            p_drop = {canonical: whole for canonical, _ in named}
             in_parts = [instruments_named(part) for part in segments] if plain_segments[0] is not None else []
             if sum(1 for found in in_parts if found) > 1:  # "no piano, add a cello": each part decides for its own
                 for found, row in zip(in_parts, self.drops.proba(*plain_segments)):
