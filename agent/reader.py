@@ -457,16 +457,14 @@ class Reader:
         segments = change_segments(text) if asks_piece else []
         seg_dense, seg_sparse = self._features(segments) if len(segments) > 1 else (None, None)
         turned_dense, turned_sparse = _turned(dense, sparse, stance([text]))
-        plain_segments = seg_dense, seg_sparse
-        if seg_dense is not None:
-            seg_dense, seg_sparse = _turned(seg_dense, seg_sparse, stance(segments))
+        seg_turned = _turned(seg_dense, seg_sparse, stance(segments)) if seg_dense is not None else None
         for d, model in self.dims.items():
             p = dict(zip(model.classes, model.proba(turned_dense, turned_sparse)[0]))
             best = max(p, key=p.get)
             direction = int(best) if best != 0 and p[best] >= CHANGE_P else 0
-            if seg_dense is not None:  # one request per segment, as the training rows are
+            if seg_turned is not None:  # one request per segment, as the training rows are
                 said = []
-                for row in model.proba(seg_dense, seg_sparse):
+                for row in model.proba(*seg_turned):
                     ps = dict(zip(model.classes, row))
                     b = max(ps, key=ps.get)
                     if b != 0 and ps[b] >= SEGMENT_P:
@@ -484,9 +482,9 @@ class Reader:
         if named:
             whole = float(self.drops.proba(dense, sparse)[0][1])
             p_drop = {canonical: whole for canonical, _ in named}
-            in_parts = [instruments_named(part) for part in segments] if plain_segments[0] is not None else []
+            in_parts = [instruments_named(part) for part in segments] if seg_dense is not None else []
             if sum(1 for found in in_parts if found) > 1:  # "no piano, add a cello": each part decides for its own
-                for found, row in zip(in_parts, self.drops.proba(*plain_segments)):
+                for found, row in zip(in_parts, self.drops.proba(seg_dense, seg_sparse)):
                     if abs(row[1] - 0.5) >= PART_DROP_MARGIN:  # a bare "violins" after "without the cellos" says nothing
                         p_drop.update((canonical, float(row[1])) for canonical, _ in found)
             for canonical, names in named:
@@ -600,8 +598,8 @@ def get_reader() -> Reader:
                 from attune.knowledge.embedding import cached_fit
 
                 examples = load_examples()
-                stance_words = _data_dir().joinpath("stance.yaml").read_text("utf-8")  # features of the directions
-                key = DATA_VERSION + "\n" + stance_words + "\n" + "\n".join(e.model_dump_json() for e in examples)
+                turning = stance_pattern().pattern  # the turning words are features of the direction models
+                key = DATA_VERSION + "\n" + turning + "\n" + "\n".join(e.model_dump_json() for e in examples)
                 _READER = cached_fit("reader", key, lambda: Reader(examples))
     return _READER
 

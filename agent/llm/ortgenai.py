@@ -177,7 +177,7 @@ class Engine:
             params = og.GeneratorParams(self.model)
             params.set_search_options(do_sample=False, top_k=1, max_length=SOLO_LENGTH,
                                       repetition_penalty=REPETITION_PENALTY, batch_size=1)
-            self._solo, self._solo_tokens, shared = og.Generator(self.model, params), [], 0
+            self._solo, self._solo_tokens = og.Generator(self.model, params), []
         generator = self._solo
         if shared:
             generator.rewind_to(shared)

@@ -19,7 +19,7 @@ guard combines it with the phrase rules and the conversation.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -71,8 +71,6 @@ def _row_weights(rows: list[tuple[str, str, str]]) -> np.ndarray:
     Balancing over all rows made the 7,350 everyday rows dilute the curated benign ones (closings, "I'm not
     suicidal, just tired", a sentence in Cyrillic) to a quarter of their weight, and those then read as crisis.
     """
-    from collections import Counter
-
     counts = Counter(label for _, label, sub in rows if sub not in ADDED_SUBS)
     curated = sum(counts.values())
     per_class = {label: curated / (len(counts) * n) for label, n in counts.items()}
