@@ -102,6 +102,39 @@ def test_a_reader_who_stops_early_frees_the_engine(engine):
     assert after.strip()
 
 
+def test_onnxruntime_two_people_asking_the_same_at_once_read_one_generation_and_one_may_stop(tmp_path):
+    """The same prompt twice in one round is generated once; the one who stops early does not stop the other."""
+    from attune.agent.llm.ortgenai import load_engine
+
+    settings = load_settings(data_dir=tmp_path)
+    engine = load_engine(settings.model_path, settings.models_dir)
+    prompt = engine.prompt_ids(CHAT, "It sounds like")
+    rounds: list[int] = []
+    coalesce = engine._coalesce
+    engine._coalesce = lambda live: (rounds.append(len(live)), coalesce(live))[1]
+    barrier = threading.Barrier(2)
+    full: list[str] = []
+    first: list[str] = []
+
+    def stopper() -> None:
+        barrier.wait()
+        stream = engine.stream(prompt, 24)
+        first.append(next(stream))
+        stream.close()
+
+    def reader() -> None:
+        barrier.wait()
+        full.append("".join(engine.stream(prompt, 24)))
+
+    threads = [threading.Thread(target=stopper), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert rounds == [2]  # both in one round, generated once
+    assert full[0].startswith(first[0]) and len(full[0].split()) >= 10
+
+
 def test_onnxruntime_batches_prompts_of_any_length_with_the_words_of_a_lone_request(tmp_path, monkeypatch):
     """Eight people at once share one generator (right-padded as the engine's own encode_batch pads),
     and each gets word for word the reply their prompt gets alone."""

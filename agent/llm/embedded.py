@@ -104,6 +104,7 @@ class Request:
     halt: threading.Event = field(default_factory=threading.Event)  # the consumer stopped reading
     produced: int = 0
     finished: bool = False
+    twins: list["Request"] = field(default_factory=list)  # same prompt at the same moment: read one generation
 
 
 def stream_request(requests: "queue.Queue[Request]", request: Request,

@@ -137,6 +137,7 @@ class Engine:
                     r.out.put(None)
             if not live:
                 continue
+            live = self._coalesce(live)
             groups = [[r] for r in live] if len(live) == 1 or all(self._reusable(r) for r in live) else [live]
             for group in groups:
                 try:
@@ -145,9 +146,27 @@ class Engine:
                     self._solo, self._solo_tokens = None, []
                     for r in group:
                         if not r.finished:
-                            r.out.put(exc)
+                            for reader in (r, *r.twins):
+                                reader.out.put(exc)
                 for r in group:
-                    r.out.put(None)
+                    for reader in (r, *r.twins):
+                        reader.out.put(None)
+
+    @staticmethod
+    def _coalesce(live: list[Request]) -> list[Request]:
+        """One generation per distinct prompt: a request asking what another in the round asks reads its tokens.
+
+        Batches of different shapes may break a near tie differently (floating-point sums), so two people with
+        the same prompt at once could get different greedy replies; sharing one generation gives them the same
+        and costs nothing (every new session's opening prompt is the same)."""
+        leaders: dict[tuple, Request] = {}
+        for r in live:
+            key = (tuple(r.prompt), r.max_new)
+            if key in leaders:
+                leaders[key].twins.append(r)
+            else:
+                leaders[key] = r
+        return list(leaders.values())
 
     def _shared(self, prompt: list[int]) -> int:
         """How many leading tokens ``prompt`` shares with the kept generator's sequence (at most all but one)."""
@@ -190,12 +209,14 @@ class Engine:
             self._hand(r, token)
 
     def _hand(self, r: Request, token: int) -> None:
-        """Give ``token`` to its reader, or end the request at the end of its reply, its length or its reader."""
-        if token in self.eos_ids or r.halt.is_set():
+        """Give ``token`` to its readers, or end the request at the end of its reply, its length or its readers."""
+        readers = [x for x in (r, *r.twins) if not x.halt.is_set()]
+        if token in self.eos_ids or not readers:
             r.finished = True
             return
         r.produced += 1
-        r.out.put(token)
+        for reader in readers:
+            reader.out.put(token)
         if r.produced >= r.max_new:
             r.finished = True
 
