@@ -671,6 +671,10 @@ def _understand(t: Turn) -> None:
             return
         # "yes, go for it, make it upbeat": the answer and a request for music in one message
         t.reading = r = read(t.text).model_copy(update={"intent": "music", "rule": "consent and request"})
+    elif r.intent in {"yes", "no"} and _also_asks_for_music(t.text, r):
+        # "yeah, could you play me something?" read as yes (0.53) with no question pending, and the person
+        # was asked what had been a comfort instead of getting music
+        t.reading = r = r.model_copy(update={"intent": "music", "rule": "answer and request"})
     if r.intent in {"music", "feedback"} and (r.asks_change or r.intent == "music"):
         last = (s.last_piece or {}).get("measures")
         prefs, notes = apply_feedback(MusicPrefs.model_validate(s.music_prefs or {}), r.changes, r.drop, r.use,

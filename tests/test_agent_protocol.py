@@ -82,6 +82,16 @@ def test_music_is_offered_after_listening_then_composed_on_yes(ctx, session, scr
     assert done.music["why"] and done.sources, "a piece comes with its reasons and cited guidance"
 
 
+@pytest.mark.parametrize("message", ["yeah, could you play me something?", "no, just play me something calm"])
+def test_an_answer_that_also_asks_for_music_gets_music(ctx, session, message):
+    """A yes or no that carries a request, with no music question pending, is a request: the person who
+    wrote "yeah, could you play me something?" had been asked what had been a comfort instead."""
+    turn(ctx, session, "hey")
+    turn(ctx, session, "not great, my dad's surgery got moved to next week")
+    _, done = turn(ctx, session, message)
+    assert done.step == "compose" and done.music is not None
+
+
 @pytest.mark.parametrize("request_text, direction", [
     ("can you play something calm to help me sleep", "down"),
     ("pump me up, I need energy for the gym", "up"),
