@@ -18,7 +18,7 @@ from typing import Iterator
 from attune.common.errors import BackendUnreachable
 from .events import Event, Notice, OutputChecked, ReplyDelta
 from .reader import Reading, as_noun_phrase, second_person
-from .reply import build_messages, fallback_reflection, finish_reflection, grounded
+from .reply import build_messages, fallback_reflection, finish_reflection, grounded, unsaid_words
 
 __all__ = ["reflect", "feeling_word", "reason_sentence", "SYSTEM_TEMPLATE"]
 
@@ -114,6 +114,8 @@ def reflect(ctx, state, profile, history: list[dict], text: str, mood: dict, rea
     reason = _REASON_IN_MODEL.search(continuation)
     if sentence and reason and not grounded(reason.group(1), recent):
         sentence = None  # a reason the person never gave ("... about yourself")
+    if sentence and unsaid_words(continuation, recent):
+        sentence = None  # a circumstance they never gave: "tired after all those years", "calm on the couch"
     if sentence and (sentence in state.used_lines or _against_mood(sentence, mood)):
         sentence = None
     if sentence:

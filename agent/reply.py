@@ -16,7 +16,7 @@ import hashlib
 import re
 
 __all__ = ["build_messages", "finish_reflection", "fallback_reflection",
-           "open_question", "affirmation", "key_phrase", "question_group", "grounded"]
+           "open_question", "affirmation", "key_phrase", "question_group", "grounded", "unsaid_words"]
 
 EXAMPLES = [
     ("I've been so stressed with exams, I can't switch off at night.",
@@ -78,6 +78,29 @@ def grounded(continuation: str, conversation: str) -> bool:
     own = _stems(lowered) - {w[:4] for w in _HEDGES | set(_MIRRORS)}
     mirrored = {_MIRRORS[w][:4] for w in re.findall(r"[a-z']+", lowered) if w in _MIRRORS}
     return bool(own | mirrored) and own <= said and mirrored <= said
+
+
+_CIRCUMSTANCE = re.compile(r"\b(?:after|since|due|on|at|in|from|when|while|because|about|with|of|over|during|for|as|"
+                          r"following|thanks|now that|ever since)\b(.*)", re.IGNORECASE)
+
+
+def unsaid_words(continuation: str, conversation: str) -> set[str]:
+    """The words of a circumstance in the model's continuation that the person never said.
+
+    A circumstance is what follows "after", "since", "on", "due" and the like: "tired after all those years"
+    to someone who spoke of next week's surgery (with no "because", it had passed the reason check), "calm
+    down on the couch", "probably due to the pain you're experiencing". The model's own words for the feeling
+    ("and weighed down" for "heavy and flat") are what the frame asks of it and stay free. A word split by a
+    hyphen ("low -key") counts as unsaid."""
+    broken = set(re.findall(r"(?:^|\s)-(\w+)", continuation))
+    m = _CIRCUMSTANCE.search(continuation)
+    if not m:
+        return broken
+    said = _stems(conversation) | {w[:4] for w in re.findall(r"[a-zà-ÿ']{3}", conversation.lower())}
+    free = _STOPWORDS | _HEDGES | {"all", "the", "you", "your", "you're", "lot", "right", "now", "today", "tonight",
+                                  "moment", "little", "bit", "that", "this", "it's"}
+    words = re.findall(r"[a-zà-ÿ']{3,}", m.group(1).lower())
+    return broken | {w for w in words if w not in free and w[:4] not in said and _MIRRORS.get(w, "")[:4] not in said}
 
 
 def finish_reflection(prefill: str, continuation: str, allow_empty: bool = False) -> str | None:
