@@ -398,13 +398,18 @@ def step_compose(t: Turn) -> Iterator[Event]:
         yield _say(t, consent)
 
 
-def _passage_gist(text: str, question: str = "", sentences: int = 2) -> str:
+def _passage_gist(text: str, question: str = "", sentences: int = 2, told: str = "") -> str:
     """The passage's sentences that best answer ``question`` (local sentence embedding), in the passage's
-    order, without its Markdown; its first sentences when there is no question."""
+    order, without its Markdown; its first sentences when there is no question. A sentence citing a year
+    that ``told`` already cites is left out: "... is the iso principle (Altshuler 1948)" had been followed by
+    "The psychiatrist Ira Altshuler described it in 1948: ..." """
     plain = re.sub(r"[#*_`>]+", "", text).strip()
     parts = [p.strip().lstrip("-").strip() for p in re.split(r"(?<=[.!?])\s+|\n+", plain)]
     # sentences that answer: not the document's questions, not its headings
     parts = [p for p in parts if p.endswith((".", "!", ")")) and len(p.split()) >= 4]
+    years = set(re.findall(r"\b(?:1[89]|20)\d\d\b", told))
+    fresh = [p for p in parts if not years & set(re.findall(r"\b(?:1[89]|20)\d\d\b", p))]
+    parts = fresh or parts
     if question and len(parts) > sentences:
         from attune.knowledge.embedding import embed
 
@@ -449,12 +454,14 @@ def step_why(t: Turn) -> Iterator[Event]:
         top = t.sources[0]
         said = " ".join(piece.get("why", [])[1:3])  # where the piece starts and leads (iso), and its key
         own = f"In your {which} piece, {said[:1].lower()}{said[1:]}" if said else ""
+        if which != "last":  # its reasons were written when it was made
+            own = own.replace("how you feel now", "how you felt then")
         gist = _passage_gist(top["text"], t.text, sentences=2)
         # the piece is told when the guidance is about how pieces are built, or when the piece answers the
         # question at least as nearly: "is music enough or should I talk to someone?" is not about its key
         about_piece = bool(own) and (bool(_PIECE_TOPICS & set(top["topics"])) or _closer(t.text, own, gist))
         if about_piece:
-            gist = _passage_gist(top["text"], t.text, sentences=1)  # the piece says the rest
+            gist = _passage_gist(top["text"], t.text, sentences=1, told=own)  # the piece says the rest
         cited = f"{gist} (Guidance: {top['title']} [{top['id']}].)"
         t.reply = cited
         if about_piece:

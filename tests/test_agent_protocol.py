@@ -121,6 +121,7 @@ def test_why_this_music_answers_from_the_plan(ctx, session):
     plan = piece.music["plan"]
     tonic = plan["segments"][0]["tonic"].replace("-", "b")  # music21 writes B- for B flat
     assert tonic in why.reply and "iso principle" in why.reply
+    assert why.reply.count("1948") <= 1, "the guidance's sentence is not the piece's reason said twice"
 
 
 def test_change_request_avoids_the_instrument_and_slows(ctx, session):
@@ -326,7 +327,8 @@ def test_a_question_about_the_first_piece_is_answered_about_the_first_piece(ctx,
     done = collect(run_turn(ctx, session, "why did the first one start like that?"))
     stored = {p["id"]: p for p in ctx.store.pieces(session.patient_id)}
     first_start = stored[first.music["piece_id"]]["why"][1]
-    assert "first piece" in done.reply and first_start[1:40] in done.reply
+    assert "first piece" in done.reply and first_start[1:30] in done.reply
+    assert "how you felt then" in done.reply  # not "how you feel now": its reasons were written when it was made
     latest = collect(run_turn(ctx, session, "and why does this one sound like that?"))
     assert "first piece" not in latest.reply and ("In your last piece" in latest.reply or "this music" in latest.reply)
 
