@@ -37,7 +37,7 @@ class Sentence(BaseModel):
 #: situational messages (a court date, a dog that died) written blind of the test sets
 FILES = ("mood_sentences.tsv", "mood_situations_a.tsv", "mood_situations_b.tsv", "mood_more_a.tsv", "mood_more_b.tsv",
          "mood_situations_c.tsv", "mood_situations_d.tsv", "mood_situations_e.tsv", "mood_situations_f.tsv",
-         "mood_situations_g.tsv", "mood_situations_h.tsv")
+         "mood_situations_g.tsv", "mood_situations_h.tsv", "mood_situations_i.tsv")
 
 
 @lru_cache(maxsize=1)
