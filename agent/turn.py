@@ -114,7 +114,12 @@ def _mood_words(text: str, reading: Reading, heard_a_piece: bool = True) -> str:
     if reading.intent == "why":
         return reading.about or ""  # "why start gloomy?" asks about the music; it does not say they are gloomy
     if reading.intent in {"music", "feedback"}:
-        return reading.feeling or reading.about or ""  # "play something calm, I'm wound up": the second clause
+        said = reading.feeling or reading.about or ""  # "play something calm, I'm wound up": the second clause
+        if heard_a_piece and reading.intent == "music" and said:
+            # "that's too sleepy, I need something with more drive": the first clause is about the piece, and
+            # had read the person as tired (and cited the guidance on sleep)
+            said = " ".join(c for c in clauses(said) if read(c).intent != "feedback")
+        return said
     if reading.intent in {"yes", "no", "stop", "bye"} and len(re.findall(r"\w+", text)) <= 4:
         return ""  # "yes please" says nothing about the mood
     return text
@@ -488,7 +493,8 @@ def step_close(t: Turn) -> Iterator[Event]:
     yield ReplyDelta(t.reply)
 
 
-HARD_GOODBYE_VALENCE = -0.35  # a mood this low at the end: the goodbye names where help is
+HARD_GOODBYE_VALENCE = -0.35  # a mood this low at the end: the goodbye names where help is ...
+HARD_GOODBYE_AROUSAL = 0.2  # ... when it is low in energy too (sad, hopeless), not angry or wound up
 
 
 def goodbye_line(state: SessionState, mood: dict, locale: str, profile) -> str:
@@ -499,7 +505,10 @@ def goodbye_line(state: SessionState, mood: dict, locale: str, profile) -> str:
     """
     from .safety.crisis import resources_for
 
-    hard = state.crisis_mode or bool(state.flag_reason) or mood.get("valence", 0.0) <= HARD_GOODBYE_VALENCE
+    # a low mood, not any unpleasant one: someone still cross with a boss who says "ok I'm off, cheers" had been
+    # sent off with the suicide line
+    low = mood.get("valence", 0.0) <= HARD_GOODBYE_VALENCE and mood.get("arousal", 0.0) < HARD_GOODBYE_AROUSAL
+    hard = state.crisis_mode or bool(state.flag_reason) or low
     resources = resources_for(locale, profile.crisis_resources or None) if hard else []
     return f"If things get hard, {resources[0].name} is there: {resources[0].contact}." if resources else ""
 

@@ -414,3 +414,26 @@ def test_an_unsure_goodbye_is_heard_then_asked_not_ended(ctx):
     assert done.reply == "So you think you'll try calling her tomorrow. Would you like to end our session here?"
     _, done = turn(ctx, ref, "yes")
     assert done.step == "close" and "Thank you for spending this time with me" in done.reply
+
+
+@pytest.mark.parametrize("mood, names_help", [
+    ({"valence": -0.6, "arousal": -0.5}, True),  # low and heavy at the end
+    ({"valence": -0.45, "arousal": 0.5}, False),  # still cross with a boss, says "cheers"
+    ({"valence": 0.3, "arousal": -0.4}, False),
+])
+def test_a_goodbye_names_where_help_is_after_a_low_mood_not_after_anger(ctx, mood, names_help):
+    from attune.agent.policy import SessionState
+    from attune.agent.turn import goodbye_line
+
+    line = goodbye_line(SessionState(), mood, "US", ctx.profile("default"))
+    assert bool(line) is names_help
+
+
+def test_a_request_that_complains_about_the_last_piece_does_not_read_the_person_as_that(ctx, session):
+    """ "that's too sleepy, I need something with more drive": the first clause is about the piece."""
+    turn(ctx, session, "hi")
+    turn(ctx, session, "I'm so angry, my boss took credit for my project in front of everyone")
+    turn(ctx, session, "can you play something to help me cool down")
+    events, _ = turn(ctx, session, "hmm that's too sleepy, I need something with a bit more drive")
+    mood = next(e for e in events if isinstance(e, MoodInferred))
+    assert mood.arousal > 0 and "tired" not in mood.label
