@@ -79,6 +79,9 @@ class Thresholds:
     # ... or all the nearest exemplars are harmful requests and the classifier leans that way
     harmful_vote_p: float = 0.75
     harmful_vote_neighbours: int = 5  # of learned.NEIGHBOURS
+    # a message very close to a labelled harmful request, with the classifier leaning that way
+    harmful_near_similarity: float = 0.8
+    harmful_near_p: float = 0.35
     injection: float = 0.75
     out_of_scope: float = 0.85
     context_crisis: float = 0.82  # joined recent turns with a signal now; 0.75 before the crisis exemplars of 2026-12-03
@@ -469,6 +472,8 @@ class InputGuard:
             near = max(pred, key=lambda p: max(best.values()))
             voted = [p for p in pred if p.p("harmful") >= t.harmful_vote_p and p.nearest_label == "harmful"
                      and sum(x == "harmful" for x in p.neighbour_labels) >= t.harmful_vote_neighbours]
+            voted += [p for p in pred if p.nearest_label == "harmful" and p.nearest_similarity >= t.harmful_near_similarity
+                      and p.p("harmful") >= t.harmful_near_p and p.p("harmful") >= p.p("benign")]
             if best["harmful"] >= t.harmful:
                 action, score = "block", best["harmful"]
                 add(near.nearest_sub if near.nearest_label == "harmful" else "method_request")
