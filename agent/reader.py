@@ -218,6 +218,29 @@ def stance_pattern() -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")", re.IGNORECASE)
 
 
+_HOLD_KEYS = {"words", "examples", "near_misses"}
+_OPENERS = r"(?:(?:but|and|just|though|yet|pero|y|mais|et|aber|und|ma|e|mas|maar|en)\s+)?"
+
+
+@lru_cache(maxsize=1)
+def hold_pattern() -> re.Pattern[str]:
+    """A part that opens with a holding word ("but not brighter"), from ``hold.yaml``."""
+    raw = load_yaml(_data_dir().joinpath("hold.yaml").read_text("utf-8"))
+    words = []
+    for lang, entry in raw.items():
+        unknown = set(entry) - _HOLD_KEYS
+        if unknown or not entry.get("words") or not entry.get("examples"):
+            raise ValueError(f"hold.yaml {lang}: needs words and examples, unknown keys {sorted(unknown)}")
+        words.extend(re.escape(w.lower()).replace(r"\ ", r"\s+") for w in entry["words"])
+    words.sort(key=len, reverse=True)
+    return re.compile(r"^\s*" + _OPENERS + r"(?:" + "|".join(words) + r")(?!\w)\s+\w", re.IGNORECASE)
+
+
+def holds(part: str) -> bool:
+    """Whether ``part`` holds a quality ("but not brighter") rather than asking for it or its opposite."""
+    return bool(hold_pattern().match(part)) and not stance_pattern().search(part)
+
+
 def stance(texts: list[str]) -> np.ndarray:
     """1.0 for each text holding a turning word, else 0.0 (a column for the direction models' features)."""
     pattern = stance_pattern()
@@ -458,19 +481,22 @@ class Reader:
         seg_dense, seg_sparse = self._features(segments) if len(segments) > 1 else (None, None)
         turned_dense, turned_sparse = _turned(dense, sparse, stance([text]))
         seg_turned = _turned(seg_dense, seg_sparse, stance(segments)) if seg_dense is not None else None
+        holding = {part for part in segments if holds(part)} if len(segments) > 1 else set()
         for d, model in self.dims.items():
             p = dict(zip(model.classes, model.proba(turned_dense, turned_sparse)[0]))
             best = max(p, key=p.get)
             direction = int(best) if best != 0 and p[best] >= CHANGE_P else 0
             if seg_turned is not None:  # one request per segment, as the training rows are
-                said = []
-                for row in model.proba(*seg_turned):
+                said, held = [], []
+                for part, row in zip(segments, model.proba(*seg_turned)):
                     ps = dict(zip(model.classes, row))
                     b = max(ps, key=ps.get)
                     if b != 0 and ps[b] >= SEGMENT_P:
-                        said.append((ps[b], int(b)))
+                        (held if part in holding else said).append((ps[b], int(b)))
                 if said:
                     direction = max(said)[1]
+                elif held:  # "faster, but not brighter": only the held part names the key
+                    direction = 0
             if direction:
                 changes[d] = direction * (2 if big else 1)
         gp = dict(zip(self.goal.classes, self.goal.proba(dense, sparse)[0]))

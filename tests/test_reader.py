@@ -59,6 +59,9 @@ CHANGES = [
     ("it-turned", "troppo veloce per me", {"tempo": -1}),
     ("pl-turned", "za głośno i za długo", {"loudness": -1, "length": -1}),
     ("pt-after", "a música ficou lenta demais", {"tempo": 1}),
+    # a part opening with a holding word keeps that quality: "not brighter" had read as brighter
+    ("held-key", "a bit quicker please, but not brighter", {"tempo": 1}),
+    ("held-volume", "more upbeat but not louder", {"energy": 1}),
 ]
 
 
@@ -224,6 +227,25 @@ def test_turning_words_match_their_examples(text, flag):
     from attune.agent.reader import stance
 
     assert stance([text])[0] == flag
+
+
+def _hold_cases():
+    from attune.agent.reader import _data_dir
+    from attune.common.data import load_yaml
+
+    raw = load_yaml(_data_dir().joinpath("hold.yaml").read_text("utf-8"))
+    for lang, entry in raw.items():
+        for ex in entry["examples"]:
+            yield pytest.param(ex, True, id=f"{lang}-holds-{ex[:20]}")
+        for ex in entry.get("near_misses", []):
+            yield pytest.param(ex, False, id=f"{lang}-asks-{ex[:20]}")
+
+
+@pytest.mark.parametrize("part,held", list(_hold_cases()))
+def test_holding_words_match_their_examples(part, held):
+    from attune.agent.reader import holds
+
+    assert holds(part) is held
 
 
 def _override_cases():
