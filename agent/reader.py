@@ -201,39 +201,40 @@ _OVERRIDE_KEYS = {"name", "intent", "whole_message", "examples", "near_misses", 
 
 
 _STANCE_KEYS = {"words", "after", "examples", "near_misses"}
+_HOLD_KEYS = {"words", "examples", "near_misses"}
+_OPENERS = r"(?:(?:but|and|just|though|yet|pero|y|mais|et|aber|und|ma|e|mas|maar|en)\s+)?"
+
+
+def _word_lists(name: str, keys: set[str]) -> list[dict]:
+    """Each language's entry of a word file (``stance.yaml``, ``hold.yaml``), checked: words and examples."""
+    raw = load_yaml(_data_dir().joinpath(name).read_text("utf-8"))
+    for lang, entry in raw.items():
+        unknown = set(entry) - keys
+        if unknown or not entry.get("words") or not entry.get("examples"):
+            raise ValueError(f"{name} {lang}: needs words and examples, unknown keys {sorted(unknown)}")
+    return list(raw.values())
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
 
 
 @lru_cache(maxsize=1)
 def stance_pattern() -> re.Pattern[str]:
     """Any word that turns what follows into its opposite ("too slow", "moins fort"), from ``stance.yaml``."""
-    raw = load_yaml(_data_dir().joinpath("stance.yaml").read_text("utf-8"))
     words = []
-    for lang, entry in raw.items():
-        unknown = set(entry) - _STANCE_KEYS
-        if unknown or not entry.get("words") or not entry.get("examples"):
-            raise ValueError(f"stance.yaml {lang}: needs words and examples, unknown keys {sorted(unknown)}")
+    for entry in _word_lists("stance.yaml", _STANCE_KEYS):
         words.extend(re.escape(w.lower()).replace(r"\ ", r"\s+") + r"(?!\w)(?=\s+\w)" for w in entry["words"])
         words.extend(r"(?<=\w\s)" + re.escape(w.lower()) + r"(?!\w)" for w in entry.get("after", []))
-    words.sort(key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")", re.IGNORECASE)
-
-
-_HOLD_KEYS = {"words", "examples", "near_misses"}
-_OPENERS = r"(?:(?:but|and|just|though|yet|pero|y|mais|et|aber|und|ma|e|mas|maar|en)\s+)?"
+    return re.compile(r"(?<!\w)(?:" + _alternation(words) + r")", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def hold_pattern() -> re.Pattern[str]:
     """A part that opens with a holding word ("but not brighter"), from ``hold.yaml``."""
-    raw = load_yaml(_data_dir().joinpath("hold.yaml").read_text("utf-8"))
-    words = []
-    for lang, entry in raw.items():
-        unknown = set(entry) - _HOLD_KEYS
-        if unknown or not entry.get("words") or not entry.get("examples"):
-            raise ValueError(f"hold.yaml {lang}: needs words and examples, unknown keys {sorted(unknown)}")
-        words.extend(re.escape(w.lower()).replace(r"\ ", r"\s+") for w in entry["words"])
-    words.sort(key=len, reverse=True)
-    return re.compile(r"^\s*" + _OPENERS + r"(?:" + "|".join(words) + r")(?!\w)\s+\w", re.IGNORECASE)
+    words = [re.escape(str(w).lower()).replace(r"\ ", r"\s+")
+             for entry in _word_lists("hold.yaml", _HOLD_KEYS) for w in entry["words"]]
+    return re.compile(r"^\s*" + _OPENERS + r"(?:" + _alternation(words) + r")(?!\w)\s+\w", re.IGNORECASE)
 
 
 def holds(part: str) -> bool:
