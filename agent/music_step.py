@@ -150,7 +150,7 @@ def _breathing(state: SessionState, profile, prefs, choice: dict, context: str) 
 
 
 def _reasons(state: SessionState, mood: dict, plan, memory: dict, choice: dict, context: str,
-             avoid: list[str], lead: str | None, passages: list[dict]) -> list[str]:
+             avoid: list[str], lead: str | None, passages: list[dict], toward: str | None = None) -> list[str]:
     """"Why this music": the mood it starts from, the plan's own reasons, what was learned or tried, the asks."""
     rated = any(r.get("suds") is not None or r.get("sam_valence") is not None for r in state.self_reports)
     if mood["label"] == "hard to tell":  # nothing said about how they feel yet: say so, not "feeling hard to tell"
@@ -159,7 +159,7 @@ def _reasons(state: SessionState, mood: dict, plan, memory: dict, choice: dict, 
     else:
         why = [f"You seemed to be feeling {mood['label']}, from what you wrote over the last few messages"
                + (" and your own ratings, which count most" if rated else "") + "."]
-    why += plan.explain()
+    why += plan.explain(toward)
     learned = explain_learning(memory, context, choice["family"])
     why.append(learned or f"This time I tried {FAMILY_LABEL.get(choice['family'], choice['family'])}; "
                           "your ratings afterwards teach me what helps you.")
@@ -199,7 +199,10 @@ def compose_for_turn(ctx: AppContext, ref: SessionRef, state: SessionState, prof
                           adjust=adjust)
 
     plan = _plan_to_prefs(plan_with, prefs, ((state.last_piece or {}).get("measures") or {}).get("bpm"))
-    why = _reasons(state, mood, plan, memory, choice, context, avoid, lead, passages)
+    # the destination in the words the reply used ("focused and steady" had been "bright" in the why card),
+    # unless a "livelier" or "calmer" nudge moved it away from them
+    toward = target_words if not prefs.energy else None
+    why = _reasons(state, mood, plan, memory, choice, context, avoid, lead, passages, toward)
     sources = [{"id": p["id"], "title": p["title"], "source": p.get("source", "")} for p in passages[:2]]
     record = store_piece(ctx, ref, plan, why, choice=choice, context=context, target_words=target_words,
                          breaths_per_minute=breaths, sources=sources)

@@ -437,3 +437,14 @@ def test_a_request_that_complains_about_the_last_piece_does_not_read_the_person_
     events, _ = turn(ctx, session, "hmm that's too sleepy, I need something with a bit more drive")
     mood = next(e for e in events if isinstance(e, MoodInferred))
     assert mood.arousal > 0 and "tired" not in mood.label
+
+
+def test_the_why_card_names_the_destination_in_the_words_the_reply_used(ctx, session):
+    """ "moves gently toward focused and steady" in the reply had been "toward bright" in the why answer."""
+    turn(ctx, session, "hi")
+    _, piece = turn(ctx, session, "can you make something to help me concentrate?")
+    _, why = turn(ctx, session, "why does it start like that?")
+    import re
+
+    words = re.search(r"gently toward (.+?)\.", piece.reply).group(1)
+    assert f"step by step toward {words} over" in why.reply

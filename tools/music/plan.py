@@ -173,12 +173,13 @@ class MusicPlan(BaseModel):
                 f"tempo {tempos} BPM; velocity {first.velocity} -> {last.velocity}; "
                 f"{', '.join(f'{r}: {n}' for r, n in self.instruments.items())}")
 
-    def explain(self) -> list[str]:
-        """Plain-language lines for a "why this music" card."""
+    def explain(self, toward: str | None = None) -> list[str]:
+        """Plain-language lines for a "why this music" card; ``toward`` names the destination in the session's
+        own words ("focused and steady"), which the reply that brought the piece used too."""
         first, last = self.segments[0], self.segments[-1]
         lines = [
             f"The music starts close to how you feel now ({mood_words(self.start)}) and moves "
-            f"step by step toward {mood_words(self.target)} over {len(self.segments)} phrases "
+            f"step by step toward {toward or mood_words(self.target)} over {len(self.segments)} phrases "
             f"(about {spoken_length(self.duration_s)}). Meeting you first and changing gradually is "
             "the iso principle (Altshuler 1948).",
             f"Key: {first.key} at the start, {last.key} at the end. {REASONS['mode']}",
@@ -209,7 +210,7 @@ class MusicPlan(BaseModel):
 # ---------------------------------------------------------------- helpers
 
 _MOOD_WORDS = {  # (valence side, arousal side) -> plain words; -1 low, 0 middle, 1 high
-    (-1, -1): "low and quiet", (-1, 0): "low", (-1, 1): "low and on edge",
+    (-1, -1): "low and quiet", (-1, 0): "low", (-1, 1): "tense and on edge",
     (0, -1): "calm", (0, 0): "somewhere in the middle", (0, 1): "keyed up",
     (1, -1): "content and calm", (1, 0): "bright", (1, 1): "bright and lively",
 }
@@ -223,7 +224,7 @@ def spoken_length(seconds: float) -> str:
 
 
 def mood_words(m: Mood) -> str:
-    """Plain words for a point of the mood plane, e.g. "low and on edge" (never "steady" for a stressed mood)."""
+    """Plain words for a point of the mood plane, e.g. "tense and on edge" (never "steady" for a stressed mood, nor "low")."""
     side = lambda x: -1 if x < -0.25 else 1 if x > 0.25 else 0  # noqa: E731
     return _MOOD_WORDS[(side(m.valence), side(m.arousal))]
 
