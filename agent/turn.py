@@ -687,9 +687,11 @@ def _understand(t: Turn) -> None:
             return
         # "yes, go for it, make it upbeat": the answer and a request for music in one message
         t.reading = r = read(t.text).model_copy(update={"intent": "music", "rule": "consent and request"})
-    elif r.intent in {"yes", "no"} and _also_asks_for_music(t.text, r):
+    elif (r.intent == "yes" and _also_asks_for_music(t.text, r)) or (
+            r.intent == "no" and any(read(c).intent == "music" for c in clauses(t.text)[1:4])):
         # "yeah, could you play me something?" read as yes (0.53) with no question pending, and the person
-        # was asked what had been a comfort instead of getting music
+        # was asked what had been a comfort instead of getting music; a no needs a clause that asks for a
+        # piece ("no, just play me something calm"), not one about the last ("no, the last song was too sad")
         t.reading = r = r.model_copy(update={"intent": "music", "rule": "answer and request"})
     if r.intent in {"music", "feedback"} and (r.asks_change or r.intent == "music"):
         last = (s.last_piece or {}).get("measures")

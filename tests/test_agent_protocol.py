@@ -92,6 +92,13 @@ def test_an_answer_that_also_asks_for_music_gets_music(ctx, session, message):
     assert done.step == "compose" and done.music is not None
 
 
+def test_a_no_about_the_last_piece_is_not_taken_as_a_request(ctx, session):
+    turn(ctx, session, "hey")
+    turn(ctx, session, "play me something calm please")
+    events, _ = turn(ctx, session, "no, the last song was too sad")
+    assert next(e for e in events if isinstance(e, StepChosen)).intent != "music"
+
+
 @pytest.mark.parametrize("request_text, direction", [
     ("can you play something calm to help me sleep", "down"),
     ("pump me up, I need energy for the gym", "up"),
