@@ -158,7 +158,7 @@ class Engine:
 
         Batches of different shapes may break a near tie differently (floating-point sums), so two people with
         the same prompt at once could get different greedy replies; sharing one generation gives them the same
-        and costs nothing (every new session's opening prompt is the same)."""
+        reply for the cost of one."""
         leaders: dict[tuple, Request] = {}
         for r in live:
             key = (tuple(r.prompt), r.max_new)
